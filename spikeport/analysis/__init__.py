@@ -1,0 +1,1 @@
+"""Spike-train comparison metrics, reports (JSON, Markdown) and plots."""

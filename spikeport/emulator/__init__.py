@@ -1,0 +1,1 @@
+"""Batched bit-exact emulator of the Lava fixed-point network over spikeport.kernels."""

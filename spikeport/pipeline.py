@@ -1,0 +1,172 @@
+"""Library functions behind the CLI commands: load, encode, simulate, summarise, write.
+
+The CLI only parses arguments and calls these; tests call them directly too.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from spikeport import __version__
+from spikeport.errors import DataError, SpecError
+from spikeport.io import atomic_savez, atomic_write_json
+from spikeport.models.spec import Network, load_spec
+
+# input size -> the dataset a spec of that size is most likely meant for
+_DEFAULT_DATASETS = {64: "digits", 784: "mnist", 189: "nettalk", 1024: "dvsgesture",
+                     700: "shd", 2312: "nmnist"}
+
+
+def default_dataset(net: Network) -> str:
+    n = net.inputs[0].n
+    if n not in _DEFAULT_DATASETS:
+        raise SpecError(f"network '{net.name}': no default dataset for {n} inputs; pass "
+                        f"--dataset (one of: {', '.join(sorted(set(_DEFAULT_DATASETS.values())))})")
+    return _DEFAULT_DATASETS[n]
+
+
+@dataclass
+class Batch:
+    """Encoded samples ready for any backend: the input spikes are data (DESIGN.md §3)."""
+
+    inputs: dict[str, np.ndarray]       # input name -> bool (n_samples, T, n)
+    labels: np.ndarray                  # (n_samples,) int
+    sample_ids: np.ndarray              # indices into the dataset split
+    teacher: np.ndarray | None          # bool (n_samples, T, n_readout) or None
+    dataset: str
+    split: str
+
+
+def encode_batch(net: Network, X: np.ndarray, labels: np.ndarray, sample_ids: np.ndarray,
+                 dataset: str = "", split: str = "") -> Batch:
+    """Encode features X (n, n_inputs) in [0, 1] with the spec's encoder and seed."""
+    from spikeport.data.encoders import encode
+    from spikeport.data.teaching import teaching_spikes
+
+    if len(net.inputs) != 1:
+        raise SpecError(f"network '{net.name}': a dataset feeds exactly one input population; "
+                        f"this network has {len(net.inputs)} (give spike files instead)")
+    inp = net.inputs[0]
+    if X.shape[1] != inp.n:
+        raise DataError(f"dataset {dataset!r} has {X.shape[1]} features per sample but input "
+                        f"'{inp.name}' has n={inp.n}")
+    enc = inp.encoder
+    params = {"max_rate": enc.max_rate} if enc.kind in ("poisson", "regular") else {
+        "t_min": enc.t_min, "t_max": enc.t_max if enc.t_max >= 0 else net.sample_steps - 1,
+        "threshold": enc.threshold}
+    spikes = encode(X, enc.kind, net.sample_steps, net.dt, net.seed, sample_ids, **params)
+    teacher = None
+    if net.teacher is not None:
+        t = net.teacher
+        n_out = net.size(t.population)
+        teacher = teaching_spikes(labels, n_out, net.sample_steps, net.dt, t.rate, kind=t.kind,
+                                  seed=net.seed, sample_ids=sample_ids,
+                                  neurons_per_class=n_out // net.readout.n_classes)
+    return Batch({inp.name: spikes}, np.asarray(labels), np.asarray(sample_ids), teacher,
+                 dataset, split)
+
+
+def load_batch(net: Network, dataset: str | None, data_dir: str | None, split: str,
+               samples: int | None) -> Batch:
+    from spikeport.data.registry import load_dataset
+
+    name = dataset or default_dataset(net)
+    ds = load_dataset(name, split=split, data_dir=data_dir)
+    n = len(ds.y) if samples is None else min(samples, len(ds.y))
+    if n <= 0:
+        raise DataError(f"dataset {name!r} split {split!r}: --samples must be >= 1 (got "
+                        f"{samples})")
+    ids = np.arange(n)
+    return encode_batch(net, ds.X[:n], ds.y[:n], ids, name, split)
+
+
+def provenance(net: Network, **extra) -> dict:
+    import brian2
+
+    return {"spikeport": __version__, "python": sys.version.split()[0],
+            "numpy": np.__version__, "brian2": brian2.__version__,
+            "machine": f"{platform.machine()} {platform.system()} ({platform.node()})",
+            "seed": net.seed, "dt": net.dt, "sample_steps": net.sample_steps, **extra}
+
+
+def simulate_summary(net: Network, result, batch: Batch) -> dict:
+    """Spike statistics per population and the readout accuracy."""
+    from spikeport.models.brian2_sim import readout_labels
+
+    T = net.sample_steps
+    pops = {}
+    for name, spk in list(batch.inputs.items()) + list(result.spikes.items()):
+        counts = spk.sum(axis=1)  # (n_samples, n)
+        pops[name] = {
+            "neurons": int(spk.shape[2]),
+            "spikes_per_sample": float(counts.sum(axis=1).mean()),
+            "mean_rate_hz": float(counts.mean() / (T * net.dt)),
+            "silent_fraction": float((counts.sum(axis=0) == 0).mean()),
+        }
+    out = {"network": net.name, "samples": int(len(batch.labels)), "dataset": batch.dataset,
+           "split": batch.split, "populations": pops, "wall_time_s": result.wall_time,
+           "samples_per_s": len(batch.labels) / max(result.wall_time, 1e-9),
+           "backend": f"brian2 ({result.target})"}
+    if net.readout is not None:
+        pred = readout_labels(net, result.counts(net.readout.population))
+        out["accuracy"] = float((pred == batch.labels).mean())
+    return out
+
+
+def format_summary(summary: dict) -> str:
+    lines = [f"{summary['network']}: {summary['samples']} samples of {summary['dataset']} "
+             f"({summary['split']}) on {summary['backend']} in {summary['wall_time_s']:.2f} s "
+             f"({summary['samples_per_s']:.0f} samples/s)", "",
+             "| population | neurons | spikes/sample | mean rate (Hz) | silent |",
+             "|---|---:|---:|---:|---:|"]
+    for name, p in summary["populations"].items():
+        lines.append(f"| {name} | {p['neurons']} | {p['spikes_per_sample']:.1f} | "
+                     f"{p['mean_rate_hz']:.1f} | {100 * p['silent_fraction']:.0f}% |")
+    if "accuracy" in summary:
+        lines += ["", f"readout accuracy: {100 * summary['accuracy']:.1f}%"]
+    return "\n".join(lines)
+
+
+def run_simulate(spec: str | Path, dataset: str | None = None, data_dir: str | None = None,
+                 samples: int | None = 50, split: str = "test", out: str | Path | None = None,
+                 target: str = "numpy", progress: bool = True) -> dict:
+    """`spikeport simulate`: the Brian2 reference on encoded samples, summary returned."""
+    from spikeport.models.brian2_sim import simulate
+    from spikeport.models.weights import initial_weights
+
+    spec = Path(spec)
+    net = load_spec(spec)
+    batch = load_batch(net, dataset, data_dir, split, samples)
+    weights = initial_weights(net, spec.parent)
+    t0 = time.perf_counter()
+    result = simulate(net, batch.inputs, weights, teacher=batch.teacher, target=target,
+                      progress=progress)
+    summary = simulate_summary(net, result, batch)
+    summary["total_time_s"] = time.perf_counter() - t0
+    summary["provenance"] = provenance(net, spec=str(spec))
+    if out is not None:
+        out = Path(out)
+        arrays = {f"input/{k}": v for k, v in batch.inputs.items()}
+        arrays.update({f"spikes/{k}": v for k, v in result.spikes.items()})
+        arrays["labels"] = batch.labels
+        arrays["sample_ids"] = batch.sample_ids
+        atomic_savez(out / "spikes.npz", **arrays)
+        atomic_write_json(out / "simulate.json", summary)
+    return summary
+
+
+def repo_root() -> Path:
+    return Path(__file__).resolve().parents[1]
+
+
+def demo(spec: str | Path | None = None) -> str:
+    """`make demo`: the reference simulation of the digits network, summarised."""
+    spec = Path(spec) if spec else repo_root() / "examples" / "digits_sbp.yaml"
+    summary = run_simulate(spec, samples=50, split="test", progress=True)
+    return format_summary(summary)
