@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_args(p)
     p.add_argument("--samples", type=_positive_int, default=50,
                    help="number of samples from the start of the split (default: 50)")
+    p.add_argument("--spikes", default=None, metavar="FILE",
+                   help="run on your own input spikes instead of a dataset: an .npz with "
+                        "'spikes' (n_samples, sample_steps, n_inputs) and optional 'labels'")
     p.add_argument("--target", choices=("numpy", "cython"), default="numpy",
                    help="Brian2 code-generation target (default: numpy, no compiler needed)")
     p.add_argument("-o", "--out", default=None, metavar="DIR",
@@ -82,7 +85,8 @@ def _cmd_simulate(args) -> int:
 
     summary = run_simulate(args.spec, dataset=args.dataset, data_dir=args.data_dir,
                            samples=args.samples, split=args.split, out=args.out,
-                           target=args.target, progress=not args.no_progress)
+                           target=args.target, progress=not args.no_progress,
+                           spikes_file=args.spikes)
     print(json.dumps(summary, indent=2) if args.json else format_summary(summary))
     return 0
 

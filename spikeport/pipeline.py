@@ -18,6 +18,8 @@ from spikeport.errors import DataError, SpecError
 from spikeport.io import atomic_savez, atomic_write_json
 from spikeport.models.spec import Network, load_spec
 
+EVENT_DATASETS = ("nmnist", "dvsgesture", "shd")
+
 # input size -> the dataset a spec of that size is most likely meant for
 _DEFAULT_DATASETS = {64: "digits", 784: "mnist", 189: "nettalk", 1024: "dvsgesture",
                      700: "shd", 2312: "nmnist"}
@@ -73,17 +75,56 @@ def encode_batch(net: Network, X: np.ndarray, labels: np.ndarray, sample_ids: np
 
 
 def load_batch(net: Network, dataset: str | None, data_dir: str | None, split: str,
-               samples: int | None) -> Batch:
+               samples: int | None, spikes_file: str | Path | None = None) -> Batch:
+    """The samples a command runs on: from a dataset (encoded with the spec), or a user's
+    spike file (``.npz`` with ``spikes`` (n, T, n_inputs) and ``labels``)."""
     from spikeport.data.registry import load_dataset
 
+    if spikes_file is not None:
+        from spikeport.data.spikefile import load_spikes
+
+        data = load_spikes(spikes_file)
+        n = data.spikes.shape[0] if samples is None else min(samples, data.spikes.shape[0])
+        labels = data.labels if data.labels is not None else np.full(data.spikes.shape[0], -1)
+        ids = data.sample_ids if data.sample_ids is not None else np.arange(len(labels))
+        return spikes_batch(net, data.spikes[:n], labels[:n], ids[:n], str(spikes_file), "file")
     name = dataset or default_dataset(net)
-    ds = load_dataset(name, split=split, data_dir=data_dir)
+    events = name in EVENT_DATASETS
+    options = {"as_spikes": True, "T": net.sample_steps, "dt": net.dt} if events else {}
+    if events and samples is not None:
+        options["max_samples"] = samples
+    ds = load_dataset(name, split=split, data_dir=data_dir, **options)
     n = len(ds.y) if samples is None else min(samples, len(ds.y))
     if n <= 0:
         raise DataError(f"dataset {name!r} split {split!r}: --samples must be >= 1 (got "
                         f"{samples})")
-    ids = np.arange(n)
+    # sample ids are positions in the whole source, unique across splits: sample i's spikes
+    # depend only on (seed, id), never on which split or batch it is drawn in
+    ids = np.asarray(ds.index[:n]) if ds.index is not None else np.arange(n)
+    if events:
+        return spikes_batch(net, ds.spikes[:n], ds.y[:n], ids, name, split)
     return encode_batch(net, ds.X[:n], ds.y[:n], ids, name, split)
+
+
+def spikes_batch(net: Network, spikes: np.ndarray, labels: np.ndarray, sample_ids: np.ndarray,
+                 dataset: str = "", split: str = "") -> Batch:
+    """A batch from spikes that already exist (event data, a user's spike file)."""
+    from spikeport.data.teaching import teaching_spikes
+
+    inp = net.inputs[0]
+    if spikes.ndim != 3 or spikes.shape[1:] != (net.sample_steps, inp.n):
+        raise DataError(f"{dataset or 'spikes'}: spike array shape {spikes.shape} does not "
+                        f"match input '{inp.name}' (n_samples, sample_steps="
+                        f"{net.sample_steps}, n={inp.n})")
+    teacher = None
+    if net.teacher is not None:
+        t = net.teacher
+        n_out = net.size(t.population)
+        teacher = teaching_spikes(labels, n_out, net.sample_steps, net.dt, t.rate, kind=t.kind,
+                                  seed=net.seed, sample_ids=sample_ids,
+                                  neurons_per_class=n_out // net.readout.n_classes)
+    return Batch({inp.name: spikes.astype(bool)}, np.asarray(labels), np.asarray(sample_ids),
+                 teacher, dataset, split)
 
 
 def provenance(net: Network, **extra) -> dict:
@@ -113,7 +154,7 @@ def simulate_summary(net: Network, result, batch: Batch) -> dict:
            "split": batch.split, "populations": pops, "wall_time_s": result.wall_time,
            "samples_per_s": len(batch.labels) / max(result.wall_time, 1e-9),
            "backend": f"brian2 ({result.target})"}
-    if net.readout is not None:
+    if net.readout is not None and (batch.labels >= 0).all():
         pred = readout_labels(net, result.counts(net.readout.population))
         out["accuracy"] = float((pred == batch.labels).mean())
     return out
@@ -135,14 +176,15 @@ def format_summary(summary: dict) -> str:
 
 def run_simulate(spec: str | Path, dataset: str | None = None, data_dir: str | None = None,
                  samples: int | None = 50, split: str = "test", out: str | Path | None = None,
-                 target: str = "numpy", progress: bool = True) -> dict:
+                 target: str = "numpy", progress: bool = True,
+                 spikes_file: str | Path | None = None) -> dict:
     """`spikeport simulate`: the Brian2 reference on encoded samples, summary returned."""
     from spikeport.models.brian2_sim import simulate
     from spikeport.models.weights import initial_weights
 
     spec = Path(spec)
     net = load_spec(spec)
-    batch = load_batch(net, dataset, data_dir, split, samples)
+    batch = load_batch(net, dataset, data_dir, split, samples, spikes_file)
     weights = initial_weights(net, spec.parent)
     t0 = time.perf_counter()
     result = simulate(net, batch.inputs, weights, teacher=batch.teacher, target=target,
