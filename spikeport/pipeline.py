@@ -46,8 +46,10 @@ class Batch:
 
 
 def encode_batch(net: Network, X: np.ndarray, labels: np.ndarray, sample_ids: np.ndarray,
-                 dataset: str = "", split: str = "") -> Batch:
-    """Encode features X (n, n_inputs) in [0, 1] with the spec's encoder and seed."""
+                 dataset: str = "", split: str = "", seed: int | None = None) -> Batch:
+    """Encode features X (n, n_inputs) in [0, 1] with the spec's encoder and seed (or
+    ``seed``, e.g. a per-epoch seed for training)."""
+    seed = net.seed if seed is None else seed
     from spikeport.data.encoders import encode
     from spikeport.data.teaching import teaching_spikes
 
@@ -62,13 +64,13 @@ def encode_batch(net: Network, X: np.ndarray, labels: np.ndarray, sample_ids: np
     params = {"max_rate": enc.max_rate} if enc.kind in ("poisson", "regular") else {
         "t_min": enc.t_min, "t_max": enc.t_max if enc.t_max >= 0 else net.sample_steps - 1,
         "threshold": enc.threshold}
-    spikes = encode(X, enc.kind, net.sample_steps, net.dt, net.seed, sample_ids, **params)
+    spikes = encode(X, enc.kind, net.sample_steps, net.dt, seed, sample_ids, **params)
     teacher = None
     if net.teacher is not None:
         t = net.teacher
         n_out = net.size(t.population)
         teacher = teaching_spikes(labels, n_out, net.sample_steps, net.dt, t.rate, kind=t.kind,
-                                  seed=net.seed, sample_ids=sample_ids,
+                                  seed=seed, sample_ids=sample_ids,
                                   neurons_per_class=n_out // net.readout.n_classes)
     return Batch({inp.name: spikes}, np.asarray(labels), np.asarray(sample_ids), teacher,
                  dataset, split)

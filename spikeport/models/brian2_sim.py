@@ -14,7 +14,13 @@ the fixed-point backends differ from it only by their arithmetic:
   holds v at ``reset`` for whole steps.
 * Many samples run in one ``run()``: the pre-generated input spikes of all samples go through
   one ``SpikeGeneratorGroup`` each, and a ``run_regularly`` in the ``start`` slot clears u, v,
-  ``a_in`` and refractory counters at each sample boundary (or a rest gap separates samples).
+  ``a_in``, refractory counters and learning state (traces, flags, accumulators, STP) at each
+  sample boundary (or a rest gap separates samples).
+* Learning (``learn=True``): supervised STDP, STDP, SBP, threshold homeostasis; and STP
+  (always). All as Brian2 string code — custom events and synaptic pathways scheduled in the
+  ``end`` slot — so it can run in ``cpp_standalone`` too. The within-step schedule and the
+  exact updates are in :mod:`spikeport.models.brian2_rules`; the numpy oracle
+  :mod:`spikeport.kernels.float_reference` computes the same thing step by step.
 
 Brian2 step i is Lava step i+1 (Lava counts from 1; a RingBuffer emits column i at step i+1).
 """
@@ -28,6 +34,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from spikeport.errors import BackendError, SpecError
+from spikeport.models.brian2_rules import (
+    ORDER_SAMPLE_END,
+    learning_projections,
+    plan_network,
+    reset_code,
+    spike_code,
+)
+from spikeport.models.rules import SupervisedSTDP
 from spikeport.models.spec import Network
 from spikeport.models.weights import connectivity_mask
 
@@ -83,6 +97,33 @@ def _check_supported(net: Network) -> None:
                                "supported by the Brian2 reference yet; allowed: 0")
 
 
+def _check_learning_inputs(net: Network, weights: dict[str, np.ndarray],
+                           teacher: np.ndarray | None, learn: bool, n_samples: int) -> None:
+    for proj in net.projections:
+        if proj.name not in weights:
+            raise SpecError(f"network '{net.name}': no weights given for projection "
+                            f"'{proj.name}'")
+    if teacher is not None and net.teacher is not None:
+        n = net.size(net.teacher.population)
+        if teacher.shape != (n_samples, net.sample_steps, n):
+            raise SpecError(f"teacher spike array shape {teacher.shape} does not match "
+                            f"(n_samples={n_samples}, sample_steps={net.sample_steps}, n={n})")
+    if not learn:
+        return
+    for proj in learning_projections(net):
+        if isinstance(proj.learning, SupervisedSTDP) and teacher is None:
+            raise SpecError(f"projection '{proj.name}': supervised_stdp learns from teaching "
+                            "spikes; pass teacher= (bool (n_samples, sample_steps, n)) or "
+                            "learn=False")
+        w = np.asarray(weights[proj.name], dtype=np.float64)
+        mask = connectivity_mask(net, proj)
+        if mask.any() and (w[mask].min() < proj.w_min or w[mask].max() > proj.w_max):
+            raise SpecError(f"projection '{proj.name}': initial weights span "
+                            f"[{w[mask].min():.4g}, {w[mask].max():.4g}], outside the learning "
+                            f"bounds [w_min, w_max] = [{proj.w_min}, {proj.w_max}]; clip them "
+                            "first (initial_weights does)")
+
+
 def _spike_times(spikes: np.ndarray, steps_per_sample: int, dt: float):
     """bool (n_samples, T, n) -> (indices, times in s) for a SpikeGeneratorGroup."""
     sample, step, neuron = np.nonzero(spikes)
@@ -103,34 +144,55 @@ def _to_dense(indices: np.ndarray, times: np.ndarray, dt: float, n_samples: int,
 
 def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.ndarray],
              teacher: np.ndarray | None = None, record: tuple[str, ...] = (),
-             target: str = "numpy", progress: bool = False) -> SimResult:
+             target: str = "numpy", progress: bool = False, learn: bool = False,
+             thresholds: dict[str, np.ndarray] | None = None) -> SimResult:
     """Run ``net`` on pre-generated input spikes, all samples in one Brian2 ``run()``.
 
     ``inputs`` maps each input population to bool (n_samples, sample_steps, n);
     ``weights`` maps each projection to (n_pre, n_post) floats; ``teacher`` (optional) is the
-    teaching spike array for the readout population, injected with ``teacher.drive``;
-    ``record`` names LIF populations whose u and v are recorded after each step's reset.
-    ``progress`` shows a progress bar over simulated samples (on stderr).
+    teaching spike array bool (n_samples, sample_steps, n_readout) for the teacher population:
+    injected with ``teacher.drive`` when that is nonzero, and the learning signal of
+    supervised STDP; ``record`` names LIF populations whose u and v are recorded after each
+    step's reset. ``progress`` shows a progress bar over simulated samples (on stderr).
+
+    ``learn=False`` (the default) is pure inference: weights and thresholds stay as given
+    (short-term plasticity, being part of the dynamics, always runs). ``learn=True`` applies
+    every projection's learning rule and every population's homeostasis on the schedule of
+    DESIGN.md §3 (see :mod:`spikeport.models.brian2_rules`); supervised rules then need
+    ``teacher``. ``thresholds`` (optional) maps LIF populations to initial thresholds (scalar
+    or (n,)), e.g. the ones a training run returned; otherwise the spec's threshold. The
+    result holds the final weights and thresholds.
     """
     if target not in TARGETS:
         raise BackendError(f"brian2 target {target!r} is not supported; allowed: "
                            f"{', '.join(TARGETS)}")
     _check_supported(net)
+    n_samples = _check_inputs(net, inputs)
+    _check_learning_inputs(net, weights, teacher, learn, n_samples)
+    group_code, proj_code = plan_network(net, learn)
     b2 = import_brian2()
     b2.prefs.codegen.target = target
     dt = net.dt
     T = net.sample_steps
     S = net.steps_per_sample
-    n_samples = _check_inputs(net, inputs)
+    bdt = dt * b2.second
+    reset_mode = net.between_samples.mode == "reset"
 
     objects = []
-    groups = {}
+    groups = {}        # population -> the group spikes come from (generator or LIF group)
+    state_groups = {}  # population -> the group holding its learning/STP state
     for inp in net.inputs:
         idx, times = _spike_times(inputs[inp.name], S, dt)
         g = b2.SpikeGeneratorGroup(inp.n, idx, times * b2.second, name=f"in_{inp.name}",
-                                   dt=dt * b2.second)
+                                   dt=bdt)
         groups[inp.name] = g
         objects.append(g)
+        gc = group_code[inp.name]
+        if gc.needs_state and any(pc.pre_needs_state for name, pc in proj_code.items()
+                                  if net.projection(name).pre == inp.name):
+            mirror = _mirror_group(b2, gc, g, bdt, S, reset_mode)
+            state_groups[inp.name] = mirror.group
+            objects += mirror.contained
 
     model = """
     u : 1
@@ -140,54 +202,87 @@ def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.
     ref_left : integer
     """
     for pop in net.populations:
-        g = b2.NeuronGroup(pop.n, model, threshold="v > vth", reset="v = v_reset\n"
-                           "ref_left = ref_steps", name=f"pop_{pop.name}", dt=dt * b2.second,
-                           namespace={"v_reset": pop.reset,
-                                      "ref_steps": int(round(pop.refractory / dt)),
-                                      "decay_u": float(np.exp(-dt / pop.tau_u)),
-                                      "decay_v": float(np.exp(-dt / pop.tau_v)),
-                                      "bias": pop.bias})
+        gc = group_code[pop.name]
+        namespace = {"v_reset": pop.reset, "ref_steps": int(round(pop.refractory / dt)),
+                     "decay_u": float(np.exp(-dt / pop.tau_u)),
+                     "decay_v": float(np.exp(-dt / pop.tau_v)), "bias": pop.bias}
+        namespace.update(gc.namespace)
+        extra = "".join(f"{name} : 1\n" for name in gc.variables)
+        events = {name: cond for name, (cond, _) in gc.events.items()}
+        g = b2.NeuronGroup(pop.n, model + extra, threshold="v > vth",
+                           reset="\n".join(["v = v_reset", "ref_left = ref_steps",
+                                            spike_code(gc, "")]),
+                           events=events, name=f"pop_{pop.name}", dt=bdt, namespace=namespace)
+        for name, (_, order) in gc.events.items():
+            g.set_event_schedule(name, when="end", order=order)
         g.vth = pop.threshold
+        if thresholds is not None and pop.name in thresholds:
+            g.vth = np.broadcast_to(np.asarray(thresholds[pop.name], float), (pop.n,))
         g.v = 0.0
+        for name, value in gc.variables.items():
+            setattr(g, name, value)
         # Loihi order: current first (consuming this step's input), then voltage from the
-        # new current; v is held at reset while refractory.
+        # new current; v is held at reset while refractory. Then flags and trace decays.
         g.run_regularly(
-            """
-            u = u * decay_u + a_in
-            a_in = 0
-            is_ref = int(ref_left > 0)
-            v = is_ref * v + (1 - is_ref) * (v * decay_v + u + bias)
-            ref_left = ref_left - is_ref
-            """,
+            "\n".join(["u = u * decay_u + a_in",
+                       "a_in = 0",
+                       "is_ref = int(ref_left > 0)",
+                       "v = is_ref * v + (1 - is_ref) * (v * decay_v + u + bias)",
+                       "ref_left = ref_left - is_ref"] + gc.step),
             when="groups", name=f"update_{pop.name}")
-        if net.between_samples.mode == "reset":
-            g.run_regularly("u = 0\nv = 0\na_in = 0\nref_left = 0", dt=S * dt * b2.second,
-                            when="start", name=f"sample_reset_{pop.name}")
+        if gc.after_resets:
+            g.run_regularly("\n".join(gc.after_resets), when="after_resets", order=0,
+                            name=f"stp_{pop.name}")
+        if gc.on_sample_end:
+            g.run_on_event("sample_end", "\n".join(gc.on_sample_end), when="end",
+                           order=ORDER_SAMPLE_END)
+        if reset_mode:
+            g.run_regularly("\n".join(["u = 0", "v = 0", "a_in = 0", "ref_left = 0"]
+                                      + reset_code(gc)),
+                            dt=S * bdt, when="start", name=f"sample_reset_{pop.name}")
         groups[pop.name] = g
+        state_groups[pop.name] = g
         objects.append(g)
 
     synapses = {}
     for proj in net.projections:
+        pc = proj_code[proj.name]
         w = np.asarray(weights[proj.name], dtype=np.float64)
         mask = connectivity_mask(net, proj)
         i, j = np.nonzero(mask)
-        syn = b2.Synapses(groups[proj.pre], groups[proj.post], "w : 1",
-                          on_pre="a_in_post += w", name=f"syn_{_safe(proj.name)}",
-                          dt=dt * b2.second, namespace={})
+        source = state_groups[proj.pre] if pc.pre_needs_state else groups[proj.pre]
+        on_pre = {"pre": pc.deliver}
+        on_post = {}
+        on_event = {"pre": "spike"}
+        for pw in pc.pathways:
+            (on_pre if pw.prepost == "pre" else on_post)[pw.name] = pw.code
+            on_event[pw.name] = pw.event
+        syn = b2.Synapses(source, groups[proj.post], "\n".join(pc.model), on_pre=on_pre,
+                          on_post=on_post or None, on_event=on_event,
+                          name=f"syn_{_safe(proj.name)}", dt=bdt, namespace=dict(pc.namespace))
+        if pc.deliver_slot is not None:
+            syn.pre.when, syn.pre.order = pc.deliver_slot
+        for pw in pc.pathways:
+            path = getattr(syn, pw.name)
+            path.when, path.order = pw.when, pw.order
         syn.connect(i=i, j=j)
         syn.w = w[i, j]
+        for var, values in pc.synaptic_init.items():
+            setattr(syn, var, values[i, j])
         synapses[proj.name] = (syn, i, j, w.shape)
         objects.append(syn)
 
-    if teacher is not None and net.teacher is not None and net.teacher.drive != 0.0:
-        tpop = net.population(net.teacher.population)
+    tpop = net.population(net.teacher.population) if net.teacher is not None else None
+    drive = net.teacher.drive if net.teacher is not None else 0.0
+    teach_flag = tpop is not None and "teach" in group_code[tpop.name].variables
+    if teacher is not None and tpop is not None and (drive != 0.0 or teach_flag):
         idx, times = _spike_times(teacher, S, dt)
-        tg = b2.SpikeGeneratorGroup(tpop.n, idx, times * b2.second, name="teacher",
-                                    dt=dt * b2.second)
-        ts = b2.Synapses(tg, groups[tpop.name], on_pre="a_in_post += drive",
-                         namespace={"drive": net.teacher.drive}, name="teacher_drive",
-                         dt=dt * b2.second)
-        ts.connect(j="i")
+        tg = b2.SpikeGeneratorGroup(tpop.n, idx, times * b2.second, name="teacher", dt=bdt)
+        code = (["a_in_post += drive"] if drive != 0.0 else []) + (
+            ["teach_post = 1"] if teach_flag else [])
+        ts = b2.Synapses(tg, groups[tpop.name], on_pre="\n".join(code),
+                         namespace={"drive": drive}, name="teacher_drive", dt=bdt)
+        ts.connect(i=np.arange(tpop.n), j=np.arange(tpop.n))
         objects += [tg, ts]
 
     monitors = {}
@@ -206,7 +301,7 @@ def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.
     network = b2.Network(objects)
     t0 = time.perf_counter()
     with _progress_bar(progress, n_samples) as report:
-        network.run(n_samples * S * dt * b2.second, namespace={}, report=report,
+        network.run(n_samples * S * bdt, namespace={}, report=report,
                     report_period=0.5 * b2.second)
     wall = time.perf_counter() - t0
 
@@ -223,9 +318,40 @@ def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.
         w = np.zeros(shape)
         w[i, j] = np.asarray(syn.w[:])
         final_w[name] = w
-    thresholds = {pop.name: np.asarray(groups[pop.name].vth[:]).copy() for pop in net.populations}
+    final_th = {pop.name: np.asarray(groups[pop.name].vth[:]).copy() for pop in net.populations}
     return SimResult(spikes=spikes, inputs=dict(inputs), weights=final_w, states=states,
-                     thresholds=thresholds, wall_time=wall, target=target)
+                     thresholds=final_th, wall_time=wall, target=target)
+
+
+class _Mirror:
+    def __init__(self, group, contained):
+        self.group = group
+        self.contained = contained
+
+
+def _mirror_group(b2, gc, generator, bdt, S: int, reset_mode: bool):
+    """A NeuronGroup copying an input's spikes, holding its flag, traces and STP state.
+
+    Fed one-to-one in the ``synapses`` slot; spikes (``s > 0``) in ``after_synapses``, so its
+    outgoing pathways run from ``before_resets`` on (brian2_rules module docstring)."""
+    gc.flag()
+    g = b2.NeuronGroup(gc.n, "".join(f"{name} : 1\n" for name in gc.variables),
+                       threshold="s > 0", reset="", name=f"mirror_{gc.name}", dt=bdt,
+                       namespace=dict(gc.namespace))
+    g.set_event_schedule("spike", when="after_synapses")
+    for name, value in gc.variables.items():
+        setattr(g, name, value)
+    g.run_regularly("\n".join(gc.step), when="groups", name=f"mirror_step_{gc.name}")
+    if gc.after_resets:
+        g.run_regularly("\n".join(gc.after_resets), when="after_resets", order=0,
+                        name=f"stp_{gc.name}")
+    if reset_mode:
+        g.run_regularly("\n".join(reset_code(gc)), dt=S * bdt, when="start",
+                        name=f"sample_reset_{gc.name}")
+    feed = b2.Synapses(generator, g, on_pre=spike_code(gc, "_post"), name=f"feed_{gc.name}",
+                       dt=bdt, namespace={})
+    feed.connect(i=np.arange(gc.n), j=np.arange(gc.n))
+    return _Mirror(g, [g, feed])
 
 
 class _progress_bar:

@@ -85,3 +85,19 @@ def initial_weights(net: Network, base_dir: str | Path | None = None) -> dict[st
         w = np.clip(w, proj.w_min, proj.w_max)
         out[proj.name] = w * connectivity_mask(net, proj)
     return out
+
+
+def sbp_mask(net: Network, proj: Projection) -> np.ndarray:
+    """Boolean (n_pre, n_post): the synapses of ``proj`` its SBP rule may change.
+
+    A fixed Bernoulli(ρ) draw from ``rng(net.seed, SBP_MASK, name_key(proj.name), rule.seed)``,
+    restricted to synapses that exist (absent synapses never learn and stay exactly zero).
+    Every backend (Brian2 reference, float oracle, fixed-point kernels) uses this one mask.
+    """
+    rule = proj.learning
+    rho = getattr(rule, "rho", None)
+    if rho is None:
+        raise SpecError(f"projection '{proj.name}': no SBP rule, so no SBP mask")
+    n_pre, n_post = net.size(proj.pre), net.size(proj.post)
+    r = seeds.rng(net.seed, seeds.SBP_MASK, seeds.name_key(proj.name), rule.seed)
+    return (r.random((n_pre, n_post)) < rho) & connectivity_mask(net, proj)

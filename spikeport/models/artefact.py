@@ -1,0 +1,86 @@
+"""A trained artefact: a directory any later command takes.
+
+::
+
+    ARTEFACT/
+      spec.yaml       the network spec (as trained)
+      weights.npz     one array per projection, (n_pre, n_post), plus ``threshold/<population>``
+      metrics.json    accuracy per epoch, seeds, wall time, versions
+
+Every file is written atomically, so an interrupted run leaves the previous epoch's artefact
+intact; arrays are read with ``allow_pickle=False``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from spikeport.errors import DataError, SpecError
+from spikeport.io import atomic_savez, atomic_write_json, load_npz
+from spikeport.models.spec import Network, load_spec, save_spec
+from spikeport.models.weights import check_weights
+
+SPEC = "spec.yaml"
+WEIGHTS = "weights.npz"
+METRICS = "metrics.json"
+THRESHOLD_PREFIX = "threshold/"
+
+
+@dataclass
+class Artefact:
+    net: Network
+    weights: dict[str, np.ndarray]
+    thresholds: dict[str, np.ndarray] = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)
+    path: Path | None = None
+
+
+def is_artefact(path: str | Path) -> bool:
+    path = Path(path)
+    return path.is_dir() and (path / SPEC).is_file() and (path / WEIGHTS).is_file()
+
+
+def save_artefact(art: Artefact, path: str | Path) -> None:
+    """Write the weights first, then the spec and metrics (each atomically)."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    arrays = {name: np.asarray(w, dtype=np.float64) for name, w in art.weights.items()}
+    arrays.update({THRESHOLD_PREFIX + name: np.asarray(t, dtype=np.float64)
+                   for name, t in art.thresholds.items()})
+    atomic_savez(path / WEIGHTS, **arrays)
+    save_spec(art.net, path / SPEC)
+    atomic_write_json(path / METRICS, art.metrics)
+
+
+def load_artefact(path: str | Path) -> Artefact:
+    path = Path(path)
+    if not is_artefact(path):
+        raise DataError(f"{path}: not a trained artefact (expected a folder with {SPEC} and "
+                        f"{WEIGHTS}; `spikeport train` writes one)")
+    net = load_spec(path / SPEC)
+    arrays = load_npz(path / WEIGHTS)
+    weights, thresholds = {}, {}
+    for proj in net.projections:
+        if proj.name not in arrays:
+            raise SpecError(f"{path / WEIGHTS}: no weights for projection '{proj.name}'")
+        weights[proj.name] = check_weights(net, proj, arrays[proj.name], str(path / WEIGHTS))
+    for pop in net.populations:
+        key = THRESHOLD_PREFIX + pop.name
+        if key in arrays:
+            t = np.asarray(arrays[key], dtype=np.float64)
+            if t.shape not in ((), (pop.n,)) or not np.all(np.isfinite(t)):
+                raise DataError(f"{path / WEIGHTS}: {key} has shape {t.shape}; allowed: () or "
+                                f"({pop.n},) finite values")
+            thresholds[pop.name] = t
+    metrics = {}
+    if (path / METRICS).is_file():
+        try:
+            metrics = json.loads((path / METRICS).read_text())
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path / METRICS}: not valid JSON ({exc.msg} at line "
+                            f"{exc.lineno})") from None
+    return Artefact(net, weights, thresholds, metrics, path)

@@ -1,0 +1,185 @@
+"""Train a spec in the Brian2 reference: one Brian2 run per epoch, evaluation after each.
+
+Each epoch presents the training split once, in a seeded shuffled order, as a single Brian2
+``run()`` with learning on; then the validation and test splits run with learning off (same
+input spikes as ``spikeport simulate`` gives for them). The artefact directory is rewritten
+atomically after every epoch, so a killed run resumes from its last finished epoch.
+
+Input spikes: evaluation uses the spec's seed (identical to ``simulate``); training epoch e
+re-encodes the training samples with a seed derived from (spec seed, e), so every epoch sees
+fresh Poisson noise. Both are regenerable from the seeds and sample ids in ``metrics.json``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from spikeport import seeds
+from spikeport.errors import DataError
+from spikeport.models.artefact import Artefact, is_artefact, load_artefact, save_artefact
+from spikeport.models.spec import Network, load_spec
+from spikeport.models.weights import initial_weights
+
+
+def cython_available() -> bool:
+    """Whether Brian2 can compile Cython code here (a compiler and Cython present)."""
+    from spikeport.models.brian2_sim import import_brian2
+
+    import_brian2()
+    try:
+        from brian2.codegen.runtime.cython_rt import CythonCodeObject
+        return bool(CythonCodeObject.is_available())
+    except Exception:  # brian2 reports unavailability by raising from deep inside
+        return False
+
+
+def resolve_target(target: str) -> str:
+    if target == "auto":
+        return "cython" if cython_available() else "numpy"
+    return target
+
+
+@dataclass
+class Split:
+    X: np.ndarray
+    y: np.ndarray
+    ids: np.ndarray
+    name: str
+
+
+def load_split(net: Network, dataset: str, data_dir: str | None, split: str,
+               limit: int | None) -> Split:
+    from spikeport.data.registry import load_dataset
+
+    ds = load_dataset(dataset, split=split, data_dir=data_dir)
+    n = len(ds.y) if limit is None else min(limit, len(ds.y))
+    ids = np.asarray(ds.index[:n]) if ds.index is not None else np.arange(n)
+    return Split(ds.X[:n], ds.y[:n], ids, split)
+
+
+def evaluate_weights(net: Network, weights, thresholds, split: Split, dataset: str,
+                     target: str = "numpy", progress: bool = False) -> dict:
+    """Accuracy (and spike rates) of fixed weights on one split; learning off."""
+    from spikeport.models.brian2_sim import readout_labels, simulate
+    from spikeport.pipeline import encode_batch
+
+    batch = encode_batch(net, split.X, split.y, split.ids, dataset, split.name)
+    res = simulate(net, batch.inputs, weights, teacher=batch.teacher, target=target,
+                   progress=progress, learn=False, thresholds=thresholds or None)
+    pred = readout_labels(net, res.counts(net.readout.population))
+    return {"accuracy": float((pred == split.y).mean()), "samples": int(len(split.y)),
+            "wall_time_s": res.wall_time,
+            "rates_hz": {p: float(res.spikes[p].mean() / net.dt) for p in res.spikes}}
+
+
+def train(spec: str | Path, out: str | Path, dataset: str | None = None,
+          data_dir: str | None = None, epochs: int = 1, train_samples: int | None = None,
+          eval_samples: int | None = None, target: str = "auto", progress: bool = True,
+          resume: bool = True) -> dict:
+    """`spikeport train`: returns the metrics dict also written to ``OUT/metrics.json``.
+
+    ``spec`` is a spec file or an artefact to continue from. With ``resume`` and an artefact
+    already in ``out``, training continues from its last finished epoch up to ``epochs``.
+    """
+    from spikeport.models.brian2_sim import readout_labels, simulate
+    from spikeport.pipeline import default_dataset, encode_batch, provenance
+
+    out = Path(out)
+    spec = Path(spec)
+    if resume and is_artefact(out):
+        art = load_artefact(out)
+    elif is_artefact(spec):
+        src = load_artefact(spec)
+        art = Artefact(src.net, src.weights, src.thresholds, dict(src.metrics))
+    else:
+        net = load_spec(spec)
+        art = Artefact(net, initial_weights(net, spec.parent), {}, {})
+    net = art.net
+    if net.readout is None:
+        raise DataError(f"{spec}: training needs a readout population to score accuracy")
+    dataset = dataset or art.metrics.get("dataset") or default_dataset(net)
+    target = resolve_target(target)
+    history = list(art.metrics.get("epochs", []))
+    train_split = load_split(net, dataset, data_dir, "train", train_samples)
+    evals = {s: load_split(net, dataset, data_dir, s, eval_samples) for s in ("val", "test")}
+
+    metrics = dict(art.metrics)
+    metrics.update({"network": net.name, "dataset": dataset, "data_dir": data_dir,
+                    "target": target, "seed": net.seed,
+                    "splits": {"train": int(len(train_split.y)),
+                               **{s: int(len(v.y)) for s, v in evals.items()}},
+                    "input_spikes": "regenerable: evaluation encodes with the spec seed; "
+                                    "training epoch e with seeds.int_seed(seed, "
+                                    "INPUT_SPIKES, e) over the dataset sample ids",
+                    "provenance": provenance(net, spec=str(spec))})
+    if not history:
+        # epoch 0: the untrained network, so every curve starts where learning started
+        row = {"epoch": 0}
+        for s, split in evals.items():
+            row[f"{s}_accuracy"] = evaluate_weights(net, art.weights, art.thresholds, split,
+                                                    dataset, target)["accuracy"]
+        history.append(row)
+
+    weights, thresholds = art.weights, art.thresholds
+    start = len(history)
+    epoch_bar = _bar(progress, epochs, start - 1, "epochs")
+    try:
+        for epoch in range(start, epochs + 1):
+            order = seeds.rng(net.seed, seeds.SHUFFLE, epoch).permutation(len(train_split.y))
+            ids = train_split.ids[order]
+            batch = encode_batch(net, train_split.X[order], train_split.y[order], ids, dataset,
+                                 "train", seed=seeds.int_seed(net.seed, seeds.INPUT_SPIKES, epoch))
+            t0 = time.perf_counter()
+            res = simulate(net, batch.inputs, weights, teacher=batch.teacher, target=target,
+                           progress=progress, learn=True, thresholds=thresholds or None)
+            train_time = time.perf_counter() - t0
+            weights, thresholds = res.weights, res.thresholds
+            pred = readout_labels(net, res.counts(net.readout.population))
+            row = {"epoch": epoch,
+                   "train_accuracy_while_learning": float((pred == batch.labels).mean()),
+                   "train_time_s": train_time,
+                   "train_samples_per_s": len(ids) / train_time}
+            for s, split in evals.items():
+                ev = evaluate_weights(net, weights, thresholds, split, dataset, target)
+                row[f"{s}_accuracy"] = ev["accuracy"]
+                row[f"{s}_rates_hz"] = ev["rates_hz"]
+            history.append(row)
+            metrics["epochs"] = history
+            save_artefact(Artefact(net, weights, thresholds, metrics), out)
+            if epoch_bar is not None:
+                epoch_bar.set_postfix(val=f"{row['val_accuracy']:.3f}")
+                epoch_bar.update(1)
+    finally:
+        if epoch_bar is not None:
+            epoch_bar.close()
+    metrics["epochs"] = history
+    if start > epochs:  # already trained that far: rewrite only if it is a new artefact
+        if not is_artefact(out):
+            save_artefact(Artefact(net, weights, thresholds, metrics), out)
+    return metrics
+
+
+def evaluate(artefact: str | Path, dataset: str | None = None, data_dir: str | None = None,
+             split: str = "test", samples: int | None = None, target: str = "auto",
+             progress: bool = True) -> dict:
+    """`spikeport evaluate`: accuracy of a trained artefact on any dataset folder."""
+    from spikeport.pipeline import default_dataset
+
+    art = load_artefact(artefact)
+    dataset = dataset or art.metrics.get("dataset") or default_dataset(art.net)
+    target = resolve_target(target)
+    sp = load_split(art.net, dataset, data_dir, split, samples)
+    res = evaluate_weights(art.net, art.weights, art.thresholds, sp, dataset, target, progress)
+    return {"artefact": str(artefact), "dataset": dataset, "data_dir": data_dir, "split": split,
+            **res}
+
+
+def _bar(enabled: bool, total: int, initial: int, desc: str):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+    return tqdm(total=total, initial=max(initial, 0), desc=desc, unit="epoch")
