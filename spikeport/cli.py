@@ -74,7 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "training split (seeded shuffle, fresh input noise per epoch), then score the "
                     "validation and test splits with learning off. OUT gets spec.yaml, "
                     "weights.npz and metrics.json after every epoch; rerunning resumes.")
-    p.add_argument("spec", help="network spec (YAML) or a trained artefact to continue from")
+    p.add_argument("spec", help="network spec (YAML), a zoo name (digits_sbp, mnist_sbp, "
+                                "nettalk_sbp, dvsgesture_sbp, each also as NAME_nosbp and "
+                                "NAME_dense) or a trained artefact to continue from")
     p.add_argument("-o", "--out", required=True, metavar="DIR", help="artefact directory")
     p.add_argument("--epochs", type=_positive_int, default=1,
                    help="train until this many epochs are done (default: 1)")

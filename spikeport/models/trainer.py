@@ -20,6 +20,7 @@ import numpy as np
 
 from spikeport import seeds
 from spikeport.errors import DataError
+from spikeport.models import zoo
 from spikeport.models.artefact import Artefact, is_artefact, load_artefact, save_artefact
 from spikeport.models.spec import Network, load_spec
 from spikeport.models.weights import initial_weights
@@ -82,7 +83,8 @@ def train(spec: str | Path, out: str | Path, dataset: str | None = None,
           resume: bool = True) -> dict:
     """`spikeport train`: returns the metrics dict also written to ``OUT/metrics.json``.
 
-    ``spec`` is a spec file or an artefact to continue from. With ``resume`` and an artefact
+    ``spec`` is a spec file, a zoo name (``mnist_sbp_nosbp``) or an artefact to continue
+    from. With ``resume`` and an artefact
     already in ``out``, training continues from its last finished epoch up to ``epochs``.
     """
     from spikeport.models.brian2_sim import readout_labels, simulate
@@ -95,6 +97,9 @@ def train(spec: str | Path, out: str | Path, dataset: str | None = None,
     elif is_artefact(spec):
         src = load_artefact(spec)
         art = Artefact(src.net, src.weights, src.thresholds, dict(src.metrics))
+    elif not spec.exists() and str(spec) in zoo.names():
+        net = zoo.load(str(spec))
+        art = Artefact(net, initial_weights(net), {}, {})
     else:
         net = load_spec(spec)
         art = Artefact(net, initial_weights(net, spec.parent), {}, {})

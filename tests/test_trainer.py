@@ -1,0 +1,69 @@
+"""Trainer: artefacts, resume, evaluate, zoo twins — on a small digits subset (numpy target)."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from spikeport.models import zoo
+from spikeport.models.artefact import load_artefact
+from spikeport.models.rules import SBP
+from spikeport.models.trainer import evaluate, train
+
+
+def test_zoo_twins():
+    net = zoo.load("digits_sbp")
+    twin = zoo.load("digits_sbp_nosbp")
+    dense = zoo.load("digits_sbp_dense")
+    sbp = [p.learning for p in twin.projections if isinstance(p.learning, SBP)]
+    assert sbp and all(r.f_ltp == 0 and r.f_ltd == 0 for r in sbp)
+    # everything but f is the same network
+    assert twin.populations == net.populations and twin.seed == net.seed
+    out = dense.projection("hidden->output")
+    assert out.connectivity.kind == "all"
+    assert dense.projection("pixels->hidden").learning is None
+    for name in zoo.names():
+        if name.startswith(("mnist", "nettalk", "digits", "dvsgesture")):
+            assert zoo.load(name).readout is not None
+
+
+def test_train_resume_and_evaluate(tmp_path):
+    out = tmp_path / "art"
+    m1 = train("digits_sbp", out, epochs=1, train_samples=40, eval_samples=30,
+               target="numpy", progress=False)
+    assert [r["epoch"] for r in m1["epochs"]] == [0, 1]
+    art = load_artefact(out)
+    w0 = zoo.load("digits_sbp")
+    from spikeport.models.weights import initial_weights
+    init = initial_weights(w0)
+    # learning happened: the SBP and output weights moved, masks held
+    assert not np.allclose(art.weights["hidden->output"], init["hidden->output"])
+    assert (art.weights["hidden->output"][init["hidden->output"] == 0] == 0).all()
+    assert set(art.thresholds) == {"hidden", "output"}
+    # resume: asking for 2 epochs trains only the second one, from the saved weights
+    m2 = train("digits_sbp", out, epochs=2, train_samples=40, eval_samples=30,
+               target="numpy", progress=False)
+    assert [r["epoch"] for r in m2["epochs"]] == [0, 1, 2]
+    assert m2["epochs"][1] == json.loads(json.dumps(m1["epochs"][1]))
+    # evaluate reproduces the epoch's validation accuracy with the saved weights/thresholds
+    ev = evaluate(out, split="val", samples=30, target="numpy", progress=False)
+    assert ev["accuracy"] == pytest.approx(m2["epochs"][2]["val_accuracy"])
+
+
+def test_train_same_seed_same_weights(tmp_path):
+    a = train("digits_sbp", tmp_path / "a", epochs=1, train_samples=20, eval_samples=10,
+              target="numpy", progress=False)
+    b = train("digits_sbp", tmp_path / "b", epochs=1, train_samples=20, eval_samples=10,
+              target="numpy", progress=False)
+    wa, wb = load_artefact(tmp_path / "a").weights, load_artefact(tmp_path / "b").weights
+    assert all((wa[k] == wb[k]).all() for k in wa)
+    assert a["epochs"][1]["val_accuracy"] == b["epochs"][1]["val_accuracy"]
+
+
+def test_evaluate_cli_bad_artefact(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "spikeport.cli", "evaluate", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "not a trained artefact" in proc.stderr and "Traceback" not in proc.stderr
