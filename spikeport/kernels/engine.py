@@ -102,6 +102,7 @@ class PlasticState:
     time_step: int = 0
     trace_draws: int = 0
     synaptic_draws: int = 0
+    learn_mask: np.ndarray | None = None
 
     def reset_sample(self) -> "PlasticState":
         """Zero traces and spike times between samples; weights, tags, time and streams run on
@@ -193,11 +194,12 @@ class LearningEngine:
 
     # ------------------------------------------------------------------ state
     def init_state(
-        self, weights: np.ndarray, batch: int | None = None, tag_1=None, tag_2=None
+        self, weights: np.ndarray, batch: int | None = None, tag_1=None, tag_2=None,
+        learn_mask=None,
     ) -> PlasticState:
         """State before the first step. ``weights`` ``(n_post, n_pre)`` (shared by a batch of
         ``batch`` replicas) or ``(B, n_post, n_pre)``; truncated as LearningDense does on its
-        first step (no clip)."""
+        first step (no clip). ``learn_mask``: see :class:`PlasticState`."""
         w = np.asarray(weights)
         if w.ndim == 2:
             w = np.broadcast_to(w, (batch or self.streams.batch,) + w.shape)
@@ -217,7 +219,17 @@ class LearningEngine:
                 np.asarray(0 if value is None else value, dtype=np.int64), w.shape
             ).copy()
 
+        mask = None
+        if learn_mask is not None:
+            mask = np.asarray(learn_mask, dtype=bool)
+            if mask.ndim == 2:
+                mask = mask[None]
+            if mask.ndim != 3 or mask.shape[1:] != w.shape[1:] or mask.shape[0] not in (1, b):
+                raise ValueError(
+                    f"learn_mask shape {np.shape(learn_mask)} does not match weights {w.shape}"
+                )
         return PlasticState(
+            learn_mask=mask,
             weights=w.copy(),
             tag_1=tag(tag_1),
             tag_2=tag(tag_2),
@@ -305,6 +317,8 @@ class LearningEngine:
             new[target] = update_synaptic_variable(
                 target, rule, current[target], values, r_syn, self.sign_mode
             )
+            if state.learn_mask is not None:
+                new[target] = np.where(state.learn_mask, new[target], current[target])
         return replace(
             state,
             weights=new["dw"],

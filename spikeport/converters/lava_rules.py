@@ -1,0 +1,460 @@
+"""Spec learning rules + quantized scales -> Lava learning rules (structured and as strings).
+
+Each plan holds a :class:`spikeport.kernels.learning.LearningRule` (its Lava string via
+``to_lava_string()``), the trace impulses and taus, the epoch and the rule's ``rng_seed``:
+everything Lava's ``Loihi2FLearningRule``/``Loihi3FLearningRule`` and spikeport's
+:class:`~spikeport.kernels.engine.LearningEngine` need. Nothing here imports lava.
+
+Units. A plastic projection's weights are 8-bit mantissas times ``2**weight_exp``; its
+post-synaptic population has ``scale`` weight LSB per float weight unit (before the exponent),
+so one float weight unit is ``L = scale / 2**weight_exp`` mantissa LSB. A float trace adds 1
+per spike; a Lava trace adds an integer ``impulse`` (so it reads ``impulse`` × the float
+trace, saturating at 127). Lava writes ``dw`` in mantissa LSB, and a product of factors whose
+widths (traces 7 bits, mantissa 4) sum past 15 bits is shifted right by ``Σwidths + 4 − 15``
+and never shifted back: ``m·2^e·u0·x1·y2`` changes w by ``m·2^e·x1·y2/8`` LSB
+(:meth:`~spikeport.kernels.learning.Product.right_shift`). Every realised rate below accounts
+for that shift.
+
+Rules:
+
+* **Supervised STDP** (``t_epoch = 1``, three-factor)::
+
+      dw = m·2^(e−j)·u0·x1·y2 − m·2^e·y0·x1
+
+  The teaching spike reaches the output neuron's third-factor input and becomes
+  ``y2 = 8·2^j`` at that step, so the first product (shift 3) realises ``m·2^e·x1`` exactly
+  like the second: both terms have the same rate ``η·L`` LSB per float trace unit, and the
+  update vanishes when the neuron spikes with its teacher. The x1 impulse is chosen, below
+  the saturation bound, to make ``m·2^e`` closest to ``η·L / impulse``.
+* **STDP** (``t_epoch = 1``, ``STDPLoihi`` form, two-factor, y1 from bAP spikes)::
+
+      dw = −m₋·2^e₋·x0·y1 + m₊·2^e₊·y0·x1
+
+* **SBP** (``t_epoch = T``, three-factor, on the hidden projection)::
+
+      dw = m·2^e·u0·x2·y2 − m·2^e·u0·x2·y3          (realised R = m·2^e/8 per x2·y unit)
+
+  x2 is the eligibility trace (``tau_elig``); y2/y3 are the relay's 7-bit LTP/LTD magnitudes
+  (:mod:`spikeport.kernels.relay`), ``y = round(|acc|·G)`` with ``acc ≈ I_r·M/η_o``. The
+  relay gains ``G_ltp``/``G_ltd`` (16-bit mantissas) carry ``f_ltp``/``f_ltd`` and absorb the
+  4-bit rule mantissa's rounding, so ``R·G·I_r·I_e = L·f·η_o`` holds to 2⁻¹⁵; ``R`` itself
+  only places the 7-bit range: ``y = 127`` at ``|M| = M_sat``. The SBP mask is a learn mask
+  on the plastic connection (a sparse plastic connection beside a static one), not a tag
+  factor: ``tag_1`` would count as a 9-bit factor and shift the product right by 9 more bits.
+
+Lava-specific caveat (reported by the quantizer): with ``t_epoch = T`` Lava keeps only the
+*last* spike time of each input per epoch; earlier spikes of the sample add their impulse at
+once and decay over the whole epoch, so x2 at the sample's end is
+``≈ I·((n−1)·e^{−T/τ} + e^{−(T−t_last)/τ})`` rather than the reference ``Σ e^{−(T−t_s)/τ}``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from spikeport.errors import BackendError
+from spikeport.kernels.engine import LearningEngine
+from spikeport.kernels.learning import EXPONENT_RANGE, Factor, LearningRule, Product
+from spikeport.kernels.lif import DECAY_UNITY
+from spikeport.kernels.relay import GAIN_MANTISSA_MAX, GAIN_SHIFT_MAX, Y_MAX, RelayParams
+from spikeport.kernels.traces import TRACE_MAX
+from spikeport.models.rules import SBP, STDP, SupervisedSTDP
+
+MANTISSAS = range(1, 8)  # magnitudes; the sign goes into the mantissa ([-7, 7] used)
+TEACHER_Y_BASE = 8  # 2**3 cancels the shift of u0*x1*y2 (widths 7+7+4 = 18 -> 3)
+TEACHER_J_MAX = 3  # y2 = 8·2^j <= 64 < 127
+RELAY_IMPULSE = 4096  # relay trace units per hidden spike
+TRACE_HEADROOM = 1.5  # impulse so that 1.5 × the peak of a regular train fits in 7 bits
+TAU_STEPS_MAX = 65535
+
+
+@dataclass(frozen=True)
+class Rate:
+    """One learning rate: spec value and what the fixed-point rule realises (spec units)."""
+
+    name: str
+    field: str
+    target: float
+    realised: float
+    mantissa: int
+    exponent: int
+    shift: int
+
+    @property
+    def rel_error(self) -> float:
+        return self.realised / self.target - 1.0 if self.target else 0.0
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "field": self.field, "target": self.target,
+                "realised": self.realised, "rel_error": self.rel_error,
+                "mantissa": self.mantissa, "exponent": self.exponent, "shift": self.shift}
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A Lava trace: impulse per spike, tau in steps, and what it means in float units."""
+
+    name: str
+    impulse: int
+    tau_steps: int
+    tau_target_steps: float
+
+    @property
+    def tau_rel_error(self) -> float:
+        return self.tau_steps / self.tau_target_steps - 1.0
+
+    @property
+    def saturation(self) -> float:
+        """Float trace value (spikes) at which the 7-bit trace saturates."""
+        return TRACE_MAX / self.impulse if self.impulse else math.inf
+
+    def to_dict(self) -> dict:
+        return {"trace": self.name, "impulse": self.impulse, "tau_steps": self.tau_steps,
+                "tau_target_steps": self.tau_target_steps, "tau_rel_error": self.tau_rel_error,
+                "saturates_at_spikes": self.saturation}
+
+
+@dataclass(frozen=True)
+class RulePlan:
+    """A quantized learning rule of one projection (JSON-serialisable via to_dict)."""
+
+    kind: str
+    t_epoch: int
+    post: str  # "2F" (bAP traces) or "3F" (y values from the neuron)
+    products: tuple  # ((dependency, (factor vars...), mantissa, exponent), ...)
+    x_impulse: tuple[int, int]
+    x_tau: tuple[int, int]
+    y_impulse: tuple[int, int, int] = (0, 0, 0)
+    y_tau: tuple[int, int, int] = (0, 0, 0)
+    rng_seed: int = 0
+    teacher_y: int = 0
+    rates: tuple[Rate, ...] = ()
+    traces: tuple[Trace, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def learning_rule(self) -> LearningRule:
+        return LearningRule([Product(dep, [Factor(v) for v in factors], m, e)
+                             for dep, factors, m, e in self.products])
+
+    def to_lava_string(self) -> str:
+        return self.learning_rule().to_lava_string()
+
+    def dependencies(self) -> set[str]:
+        """Dependency kinds used: subset of {"x0", "y0", "u"}."""
+        return {"u" if dep.startswith("u") else dep for dep, _, _, _ in self.products}
+
+    def engine(self, sign_mode) -> LearningEngine:
+        """The kernel engine that runs this rule (what Lava's LearningDense computes)."""
+        return LearningEngine(dw=self.learning_rule(), t_epoch=self.t_epoch,
+                              x_impulse=self.x_impulse, x_tau=self.x_tau,
+                              y_impulse=self.y_impulse, y_tau=self.y_tau,
+                              sign_mode=sign_mode, post=self.post, rng_seed=self.rng_seed)
+
+    def lava_kwargs(self) -> dict:
+        """Keyword arguments of Lava's Loihi2F/Loihi3FLearningRule for this plan."""
+        kw = dict(dw=self.to_lava_string(), x1_impulse=self.x_impulse[0],
+                  x1_tau=self.x_tau[0], x2_impulse=self.x_impulse[1], x2_tau=self.x_tau[1],
+                  t_epoch=self.t_epoch, rng_seed=self.rng_seed)
+        if self.post == "2F":
+            for i in range(3):
+                kw[f"y{i + 1}_impulse"] = self.y_impulse[i]
+                kw[f"y{i + 1}_tau"] = self.y_tau[i]
+        return kw
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "t_epoch": self.t_epoch, "post": self.post,
+                "products": [[d, list(f), m, e] for d, f, m, e in self.products],
+                "x_impulse": list(self.x_impulse), "x_tau": list(self.x_tau),
+                "y_impulse": list(self.y_impulse), "y_tau": list(self.y_tau),
+                "rng_seed": self.rng_seed, "teacher_y": self.teacher_y,
+                "lava_string": self.to_lava_string(),
+                "rates": [r.to_dict() for r in self.rates],
+                "traces": [t.to_dict() for t in self.traces], "notes": list(self.notes)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RulePlan":
+        rates = tuple(Rate(r["name"], r["field"], r["target"], r["realised"], r["mantissa"],
+                           r["exponent"], r["shift"]) for r in d.get("rates", ()))
+        traces = tuple(Trace(t["trace"], t["impulse"], t["tau_steps"], t["tau_target_steps"])
+                       for t in d.get("traces", ()))
+        return cls(kind=d["kind"], t_epoch=int(d["t_epoch"]), post=d["post"],
+                   products=tuple((p[0], tuple(p[1]), int(p[2]), int(p[3]))
+                                  for p in d["products"]),
+                   x_impulse=tuple(int(v) for v in d["x_impulse"]),
+                   x_tau=tuple(int(v) for v in d["x_tau"]),
+                   y_impulse=tuple(int(v) for v in d["y_impulse"]),
+                   y_tau=tuple(int(v) for v in d["y_tau"]), rng_seed=int(d["rng_seed"]),
+                   teacher_y=int(d["teacher_y"]), rates=rates, traces=traces,
+                   notes=tuple(d.get("notes", ())))
+
+
+@dataclass(frozen=True)
+class RelayPlan:
+    """The SBP relay's integers and what they realise (the fan-out matrix lives with the
+    fixed network's arrays)."""
+
+    source: str
+    decay: int
+    impulse: int
+    gain_ltp: tuple[int, int]
+    gain_ltd: tuple[int, int]
+    tau_target_steps: float
+    m_sat: float  # |M| (float weight units) at which y saturates at 127
+    rates: tuple[Rate, ...] = field(default=())
+
+    @property
+    def tau_steps(self) -> float:
+        """Realised trace time constant in steps (inf for decay 0)."""
+        if self.decay == 0:
+            return math.inf
+        if self.decay >= DECAY_UNITY:
+            return 0.0
+        return -1.0 / math.log(1.0 - self.decay / DECAY_UNITY)
+
+    def params(self, fanout: np.ndarray) -> RelayParams:
+        return RelayParams(fanout=np.asarray(fanout).astype(np.int64), decay=self.decay,
+                           impulse=self.impulse, gain_ltp=self.gain_ltp,
+                           gain_ltd=self.gain_ltd)
+
+    def to_dict(self) -> dict:
+        return {"source": self.source, "decay": self.decay, "impulse": self.impulse,
+                "gain_ltp": list(self.gain_ltp), "gain_ltd": list(self.gain_ltd),
+                "tau_target_steps": self.tau_target_steps, "tau_steps": self.tau_steps,
+                "m_sat": self.m_sat, "m_per_y_unit": self.m_sat / Y_MAX,
+                "rates": [r.to_dict() for r in self.rates]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RelayPlan":
+        rates = tuple(Rate(r["name"], r["field"], r["target"], r["realised"], r["mantissa"],
+                           r["exponent"], r["shift"]) for r in d.get("rates", ()))
+        return cls(source=d["source"], decay=int(d["decay"]), impulse=int(d["impulse"]),
+                   gain_ltp=tuple(int(v) for v in d["gain_ltp"]),
+                   gain_ltd=tuple(int(v) for v in d["gain_ltd"]),
+                   tau_target_steps=float(d["tau_target_steps"]), m_sat=float(d["m_sat"]),
+                   rates=rates)
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+def scale_value(mantissa: int, exponent: int, shift: int = 0) -> float:
+    """Realised LSB per unit of the factor product: ``m·2^e / 2^shift``."""
+    return mantissa * 2.0 ** exponent / 2.0 ** shift
+
+
+def fit_scale(target: float, shift: int = 0) -> tuple[int, int]:
+    """The (mantissa 1..7, exponent −7..8) whose ``m·2^e/2^shift`` is closest to ``target``
+    (relative error; ties go to the larger mantissa). ``target`` must be > 0."""
+    if not target > 0 or not math.isfinite(target):
+        raise ValueError(f"target={target!r} must be a finite number > 0")
+    best = None
+    for e in range(EXPONENT_RANGE[0], EXPONENT_RANGE[1] + 1):
+        for m in MANTISSAS:
+            err = abs(scale_value(m, e, shift) / target - 1.0)
+            key = (round(err, 12), -m)
+            if best is None or key < best[0]:
+                best = (key, m, e)
+    return best[1], best[2]
+
+
+def trace_tau_steps(tau: float, dt: float, where: str, name: str) -> tuple[int, float]:
+    """A trace time constant in whole steps (>= 1) and the exact value in steps."""
+    exact = tau / dt
+    steps = int(round(exact))
+    if steps < 1 or steps > TAU_STEPS_MAX:
+        raise BackendError(f"{where}: {name} = {tau} s is {exact:.3g} steps; Lava trace taus "
+                           f"are whole steps in [1, {TAU_STEPS_MAX}]")
+    return steps, exact
+
+
+def impulse_bound(rate_per_step: float, tau_steps: float) -> int:
+    """Largest integer impulse for which ``TRACE_HEADROOM`` × the peak trace of a regular
+    train at ``rate_per_step`` stays within 7 bits (at least 1)."""
+    if rate_per_step <= 0:
+        peak = 1.0
+    else:
+        period = max(1.0, 1.0 / min(rate_per_step, 1.0))
+        peak = 1.0 / (1.0 - math.exp(-period / tau_steps))
+    return int(min(TRACE_MAX, max(1, math.floor(TRACE_MAX / (TRACE_HEADROOM * peak)))))
+
+
+def best_impulse(k: float, impulse_max: int, shift: int = 0) -> tuple[int, int, int]:
+    """Choose (impulse, mantissa, exponent) for a term realising ``k`` LSB per float trace
+    unit: impulse in [impulse_max/2, impulse_max], ``m·2^e/2^shift ≈ k/impulse``; the impulse
+    with the smallest relative error wins (ties: the larger impulse)."""
+    best = None
+    for imp in range(max(1, impulse_max // 2), impulse_max + 1):
+        m, e = fit_scale(k / imp, shift)
+        err = abs(scale_value(m, e, shift) * imp / k - 1.0)
+        key = (round(err, 12), -imp)
+        if best is None or key < best[0]:
+            best = (key, imp, m, e)
+    return best[1], best[2], best[3]
+
+
+def _check_rate(rate: Rate, where: str, max_rel_error: float) -> Rate:
+    if abs(rate.rel_error) > max_rel_error:
+        raise BackendError(
+            f"{where}: {rate.field} = {rate.target:.4g} cannot be realised in Lava fixed point "
+            f"(closest {rate.realised:.4g}, {100 * rate.rel_error:+.0f}%; a rule scale is "
+            f"m·2^e with m in [-8, 7], e in [-7, 8])")
+    return rate
+
+
+def _gain(g: float, where: str) -> tuple[int, int]:
+    """A relay gain as (16-bit mantissa, right shift)."""
+    if g <= 0:
+        return 0, 0
+    shift = math.floor(math.log2(GAIN_MANTISSA_MAX / g))
+    shift = min(max(shift, 0), GAIN_SHIFT_MAX)
+    mant = int(round(g * 2 ** shift))
+    if mant > GAIN_MANTISSA_MAX:
+        if shift > 0:
+            shift -= 1
+            mant = int(round(g * 2 ** shift))
+        else:
+            raise BackendError(f"{where}: SBP relay gain {g:.4g} exceeds the 16-bit mantissa; "
+                               "raise sbp_m_sat or lower f_ltp/f_ltd")
+    return mant, shift
+
+
+# ---------------------------------------------------------------------------------------------
+# plans
+
+def supervised_stdp_plan(rule: SupervisedSTDP, lsb_per_unit: float, dt: float,
+                         impulse_max: int, rng_seed: int, teacher_j: int | None = None,
+                         where: str = "projection", max_rel_error: float = 0.5) -> RulePlan:
+    """``dw = m·2^(e−j)·u0·x1·y2 − m·2^e·y0·x1`` with teacher ``y2 = 8·2^j``.
+
+    ``teacher_j`` (0..3, at most ``e + 7``) fixes j when several projections share a teacher;
+    None picks the largest allowed.
+    """
+    tau, tau_exact = trace_tau_steps(rule.tau_pre, dt, f"{where}.learning", "tau_pre")
+    k = rule.eta * lsb_per_unit
+    imp, m, e = best_impulse(k, impulse_max)
+    j_max = min(TEACHER_J_MAX, e - EXPONENT_RANGE[0])
+    j = j_max if teacher_j is None else teacher_j
+    if not 0 <= j <= j_max:
+        raise ValueError(f"teacher_j={teacher_j} outside [0, {j_max}] for exponent {e}")
+    y = TEACHER_Y_BASE << j
+    teach = Product("u0", [Factor("x1"), Factor("y2")], m, e - j)
+    own = Product("y0", [Factor("x1")], -m, e)
+    realised_teach = scale_value(m, e - j, teach.right_shift()) * y * imp / lsb_per_unit
+    realised_own = scale_value(m, e, own.right_shift()) * imp / lsb_per_unit
+    rates = (
+        _check_rate(Rate("eta (teaching term u0*x1*y2)", "eta", rule.eta, realised_teach, m,
+                         e - j, teach.right_shift()), f"{where}.learning", max_rel_error),
+        _check_rate(Rate("eta (own-spike term y0*x1)", "eta", rule.eta, realised_own, -m, e,
+                         own.right_shift()), f"{where}.learning", max_rel_error),
+    )
+    return RulePlan(kind=SupervisedSTDP.TAG, t_epoch=1, post="3F",
+                    products=(("u0", ("x1", "y2"), m, e - j), ("y0", ("x1",), -m, e)),
+                    x_impulse=(imp, 0), x_tau=(tau, 0), rng_seed=rng_seed, teacher_y=y,
+                    rates=rates, traces=(Trace("x1", imp, tau, tau_exact),),
+                    notes=(f"teacher -> y2 = {y} at the teaching step; the u0*x1*y2 product "
+                           f"is shifted right by {teach.right_shift()} bits",))
+
+
+def teacher_j_max(rule: SupervisedSTDP, lsb_per_unit: float, impulse_max: int) -> int:
+    """The largest j a supervised plan for this projection allows (see supervised_stdp_plan)."""
+    _, _, e = best_impulse(rule.eta * lsb_per_unit, impulse_max)
+    return min(TEACHER_J_MAX, e - EXPONENT_RANGE[0])
+
+
+def stdp_plan(rule: STDP, lsb_per_unit: float, dt: float, impulse_max_pre: int,
+              impulse_max_post: int, rng_seed: int, where: str = "projection",
+              max_rel_error: float = 0.5) -> RulePlan | None:
+    """``STDPLoihi`` form ``dw = −m₋·2^e₋·x0·y1 + m₊·2^e₊·y0·x1`` (None if both rates are 0)."""
+    tau_p, tau_p_exact = trace_tau_steps(rule.tau_plus, dt, f"{where}.learning", "tau_plus")
+    tau_m, tau_m_exact = trace_tau_steps(rule.tau_minus, dt, f"{where}.learning", "tau_minus")
+    products, rates, traces = [], [], []
+    x_imp = y_imp = 0
+    if rule.a_minus > 0:
+        y_imp, m, e = best_impulse(rule.a_minus * lsb_per_unit, impulse_max_post)
+        products.append(("x0", ("y1",), -m, e))
+        rates.append(_check_rate(Rate("a_minus (x0*y1)", "a_minus", rule.a_minus,
+                                      scale_value(m, e) * y_imp / lsb_per_unit, -m, e, 0),
+                                 f"{where}.learning", max_rel_error))
+        traces.append(Trace("y1", y_imp, tau_m, tau_m_exact))
+    if rule.a_plus > 0:
+        x_imp, m, e = best_impulse(rule.a_plus * lsb_per_unit, impulse_max_pre)
+        products.append(("y0", ("x1",), m, e))
+        rates.append(_check_rate(Rate("a_plus (y0*x1)", "a_plus", rule.a_plus,
+                                      scale_value(m, e) * x_imp / lsb_per_unit, m, e, 0),
+                                 f"{where}.learning", max_rel_error))
+        traces.append(Trace("x1", x_imp, tau_p, tau_p_exact))
+    if not products:
+        return None
+    return RulePlan(kind=STDP.TAG, t_epoch=1, post="2F", products=tuple(products),
+                    x_impulse=(x_imp, 0), x_tau=(tau_p if x_imp else 0, 0),
+                    y_impulse=(y_imp, 0, 0), y_tau=(tau_m if y_imp else 0, 0, 0),
+                    rng_seed=rng_seed, rates=tuple(rates), traces=tuple(traces))
+
+
+def sbp_plan(rule: SBP, source: SupervisedSTDP, source_name: str, lsb_per_unit: float,
+             dt: float, sample_steps: int, impulse_max: int, m_sat: float, rng_seed: int,
+             where: str = "projection", t_epoch: int | None = None
+             ) -> tuple[RulePlan | None, RelayPlan | None]:
+    """SBP on a hidden projection plus its relay (None, None if f_ltp = f_ltd = 0).
+
+    ``m_sat``: |M| in float weight units that the relay maps to y = 127 (with the larger of
+    f_ltp, f_ltd); ``lsb_per_unit``: of the hidden projection. ``t_epoch``: None = one epoch
+    per sample (the default); 1 = an epoch every step, so that x2 is the exact per-step trace
+    (y2/y3 are nonzero only at the sample's last step, so weights still move once per sample),
+    at the cost of a u0 update of every plastic synapse every step.
+    """
+    f_max = max(rule.f_ltp, rule.f_ltd)
+    if f_max == 0:
+        return None, None
+    tau_e, tau_e_exact = trace_tau_steps(rule.tau_elig, dt, f"{where}.learning", "tau_elig")
+    imp = impulse_max
+    shift = Product("u0", [Factor("x2"), Factor("y2")]).right_shift()
+    r_target = lsb_per_unit * f_max * m_sat / (Y_MAX * imp)
+    m, e = fit_scale(r_target, shift)
+    r = scale_value(m, e, shift)
+    eta_o = source.eta
+    decay = int(round(DECAY_UNITY * (1.0 - math.exp(-dt / source.tau_pre))))
+    decay = min(max(decay, 0), DECAY_UNITY)
+
+    def gain_for(f: float) -> tuple[int, int]:
+        return _gain(lsb_per_unit * f * eta_o / (RELAY_IMPULSE * imp * r), f"{where}.learning")
+
+    gains = {"f_ltp": gain_for(rule.f_ltp), "f_ltd": gain_for(rule.f_ltd)}
+    rates = []
+    for fname, (gm, gs) in gains.items():
+        target = getattr(rule, fname)
+        if target == 0:
+            continue
+        g = gm / 2.0 ** gs
+        realised = g * RELAY_IMPULSE * imp * r / (lsb_per_unit * eta_o)
+        sign = 1 if fname == "f_ltp" else -1
+        rates.append(Rate(f"{fname} (relay gain {gm}/2^{gs} × u0*x2*y{2 if sign > 0 else 3})",
+                          fname, target, realised, sign * m, e, shift))
+    g_max = max(gm / 2.0 ** gs for gm, gs in gains.values())
+    m_sat_real = Y_MAX * eta_o / (g_max * RELAY_IMPULSE)
+    products = []
+    if rule.f_ltp > 0:
+        products.append(("u0", ("x2", "y2"), m, e))
+    if rule.f_ltd > 0:
+        products.append(("u0", ("x2", "y3"), -m, e))
+    epoch = sample_steps if t_epoch is None else int(t_epoch)
+    notes = (f"rule scale R = {m}·2^{e}/2^{shift} = {r:.4g} LSB per x2·y unit (target "
+             f"{r_target:.4g}); the relay's 16-bit gains absorb its rounding",)
+    if epoch > 1:
+        notes += ("x2 at the sample's end follows Lava's epoch semantics: only the last input "
+                  "spike of the epoch keeps its time, earlier ones decay over the whole epoch "
+                  "(for tau_elig ≈ T about half the reference trace; sbp_epoch='step' is exact)",)
+    else:
+        notes += ("t_epoch = 1: exact x2, but every plastic synapse takes a u0 update each step",)
+    plan = RulePlan(kind=SBP.TAG, t_epoch=epoch, post="3F", products=tuple(products),
+                    x_impulse=(0, imp), x_tau=(0, tau_e), rng_seed=rng_seed,
+                    rates=tuple(rates), traces=(Trace("x2", imp, tau_e, tau_e_exact),),
+                    notes=notes)
+    relay = RelayPlan(source=source_name, decay=decay, impulse=RELAY_IMPULSE,
+                      gain_ltp=gains["f_ltp"], gain_ltd=gains["f_ltd"],
+                      tau_target_steps=source.tau_pre / dt, m_sat=m_sat_real,
+                      rates=tuple(rates))
+    return plan, relay

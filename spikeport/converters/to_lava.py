@@ -1,0 +1,225 @@
+"""Fixed-point network -> Lava process graph (spikeport's processes, ``fixed_pt`` models).
+
+Graph (``learn=True``; inference builds only sources, static connections and neurons)::
+
+    SpikeSource(input) ──s_out──► PlasticDense/ResetDense ──a_out──► ThirdFactorLIF(post)
+    ThirdFactorLIF ──s_out──► next connections;  ──s_out_bap, s_out_y1..3──► its PlasticDense
+    SpikeSource(teacher) ──y_out──► ThirdFactorLIF(teacher population).a_third_factor_in
+                         ──s_out──► SBPRelay.s_teach  (and a diagonal ResetDense drive, if any)
+    SBPRelay ◄── hidden s_out, output s_out;  SBPRelay.a_out ──► hidden a_third_factor_in
+
+Weights are transposed here, once: spikeport holds ``(n_pre, n_post)``, Lava ``(n_post, n_pre)``.
+Lava is imported lazily (only when a graph is built).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from spikeport.converters.quantize import FixedNetwork
+from spikeport.errors import SpecError
+
+
+@dataclass
+class LavaGraph:
+    """The processes of one built network and the record keys their results are filed under."""
+
+    fixed: FixedNetwork
+    learn: bool
+    n_samples: int
+    total_steps: int
+    sources: dict = field(default_factory=dict)       # input name -> SpikeSource
+    neurons: dict = field(default_factory=dict)       # population -> ThirdFactorLIF
+    connections: dict = field(default_factory=dict)   # projection -> ResetDense | PlasticDense
+    teacher: object | None = None                     # SpikeSource
+    drive: object | None = None                       # ResetDense (teacher drive)
+    relays: dict = field(default_factory=dict)        # SBP projection -> SBPRelay
+    keys: dict = field(default_factory=dict)          # (kind, name) -> record key
+
+    def processes(self) -> list:
+        procs = list(self.sources.values()) + list(self.neurons.values())
+        procs += list(self.connections.values()) + list(self.relays.values())
+        procs += [p for p in (self.teacher, self.drive) if p is not None]
+        return procs
+
+    @property
+    def any_process(self):
+        return next(iter(self.neurons.values()))
+
+
+@dataclass
+class LavaResult:
+    """What a Lava run returns; ``ops`` maps a component to its counters (see the models)."""
+
+    spikes: dict[str, np.ndarray]
+    weights: dict[str, np.ndarray]
+    thresholds: dict[str, np.ndarray]
+    ops: dict[str, dict[str, int]] = field(default_factory=dict)
+    wall_time: float = 0.0
+    steps: int = 0
+    learn: bool = False
+
+    def counts(self, population: str) -> np.ndarray:
+        return self.spikes[population].sum(axis=1)
+
+    def save(self, path: str | Path) -> None:
+        from spikeport.io import atomic_savez
+
+        arrays = {f"spikes/{k}": v for k, v in self.spikes.items()}
+        arrays.update({f"weights/{k}": v for k, v in self.weights.items()})
+        arrays.update({f"thresholds/{k}": v for k, v in self.thresholds.items()})
+        meta = {"ops": self.ops, "wall_time": self.wall_time, "steps": self.steps,
+                "learn": self.learn}
+        arrays["meta_json"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+        atomic_savez(Path(path), **arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "LavaResult":
+        from spikeport.io import load_npz
+
+        data = load_npz(Path(path))
+        out = {"spikes": {}, "weights": {}, "thresholds": {}}
+        for k, v in data.items():
+            kind, _, name = k.partition("/")
+            if kind in out:
+                out[kind][name] = v
+        meta = json.loads(bytes(data["meta_json"]).decode())
+        return cls(out["spikes"], out["weights"], out["thresholds"], meta["ops"],
+                   meta["wall_time"], meta["steps"], meta["learn"])
+
+
+def check_batch(fixed: FixedNetwork, inputs: dict, teacher) -> int:
+    """Validate the encoded batch against the network; return the number of samples."""
+    n_samples = None
+    for name, n in fixed.inputs:
+        if name not in inputs:
+            raise SpecError(f"fixed network '{fixed.name}': no input spikes for '{name}'")
+        arr = np.asarray(inputs[name])
+        if arr.ndim != 3 or arr.shape[1:] != (fixed.sample_steps, n):
+            raise SpecError(f"input '{name}': spike array shape {arr.shape} does not match "
+                            f"(n_samples, sample_steps={fixed.sample_steps}, n={n})")
+        if n_samples is not None and arr.shape[0] != n_samples:
+            raise SpecError(f"input '{name}': {arr.shape[0]} samples, others have {n_samples}")
+        n_samples = arr.shape[0]
+    if teacher is not None:
+        t = fixed.teacher
+        if t is None:
+            raise SpecError(f"fixed network '{fixed.name}' has no teacher, but teaching spikes "
+                            "were given")
+        arr = np.asarray(teacher)
+        if arr.shape != (n_samples, fixed.sample_steps, t.n):
+            raise SpecError(f"teacher spike array shape {arr.shape} does not match (n_samples="
+                            f"{n_samples}, sample_steps={fixed.sample_steps}, n={t.n})")
+    return int(n_samples)
+
+
+def build_graph(fixed: FixedNetwork, inputs: dict[str, np.ndarray],
+                teacher: np.ndarray | None = None, learn: bool = False,
+                record_dir: str | None = None, flush_steps: int = 0) -> LavaGraph:
+    """Create and connect the processes for ``inputs`` (input name -> bool (n_samples,
+    sample_steps, n)) and ``teacher`` (bool (n_samples, sample_steps, n_teacher) or None).
+
+    ``learn``: plastic connections, relays and homeostasis; supervised rules then need
+    ``teacher``. ``record_dir``/``flush_steps``: where and how often models file their results
+    (see :mod:`spikeport.lava_processes.schedule`).
+    """
+    from spikeport.lava_processes.dense import PlasticDense, ResetDense
+    from spikeport.lava_processes.lif import ThirdFactorLIF
+    from spikeport.lava_processes.relay import SBPRelay
+    from spikeport.lava_processes.sources import SpikeSource
+
+    n_samples = check_batch(fixed, inputs, teacher)
+    S, T = fixed.steps_per_sample, fixed.sample_steps
+    total = n_samples * S
+    g = LavaGraph(fixed, learn, n_samples, total)
+    common = dict(record_dir=record_dir, flush_steps=flush_steps, total_steps=total)
+    sched = dict(sample_steps=T, period=S, reset=fixed.reset)
+
+    def key(kind: str, name: str, i: int) -> str:
+        g.keys[(kind, name)] = f"{kind}{i}"
+        return f"{kind}{i}"
+
+    plastic = {p.name for p in fixed.projections if learn and p.rule is not None}
+    needs_teacher = [p.name for p in fixed.projections if p.name in plastic
+                     and p.rule.kind in ("supervised_stdp", "sbp")]
+    if needs_teacher and teacher is None:
+        raise SpecError(f"projection '{needs_teacher[0]}': learning from teaching spikes needs "
+                        "teacher= (bool (n_samples, sample_steps, n)), or learn=False")
+
+    for i, (name, _) in enumerate(fixed.inputs):
+        g.sources[name] = SpikeSource(data=np.asarray(inputs[name]), period=S,
+                                      key=key("in", name, i), name=f"in_{name}", **common)
+    for i, pop in enumerate(fixed.populations):
+        g.neurons[pop.name] = ThirdFactorLIF(
+            shape=(pop.n,), du=pop.du, dv=pop.dv, vth=pop.vth, bias_mant=pop.bias_mant,
+            bias_exp=pop.bias_exp, homeostasis=pop.homeostasis, learn=learn,
+            key=key("pop", pop.name, i), name=f"pop_{pop.name}", **sched, **common)
+
+    def spikes_of(name: str):
+        return g.sources[name].s_out if name in g.sources else g.neurons[name].s_out
+
+    for i, proj in enumerate(fixed.projections):
+        w = np.asarray(proj.weights).T
+        post = g.neurons[proj.post]
+        k = key("proj", proj.name, i)
+        if proj.name in plastic:
+            mask = proj.learn_mask
+            conn = PlasticDense(weights=w, rule=proj.rule.to_dict(), weight_exp=proj.weight_exp,
+                                sign_mode=proj.sign_mode,
+                                learn_mask=None if mask is None or mask.all() else mask.T,
+                                learn=True, key=k, name=f"proj_{i}", **sched, **common)
+            post.s_out_bap.connect(conn.s_in_bap)
+            if proj.rule.post == "3F":
+                post.s_out_y1.connect(conn.s_in_y1)
+                post.s_out_y2.connect(conn.s_in_y2)
+                post.s_out_y3.connect(conn.s_in_y3)
+        else:
+            conn = ResetDense(weights=w, weight_exp=proj.weight_exp, sign_mode=proj.sign_mode,
+                              key=k, name=f"proj_{i}", **sched, **common)
+        spikes_of(proj.pre).connect(conn.s_in)
+        conn.a_out.connect(post.a_in)
+        g.connections[proj.name] = conn
+
+    t = fixed.teacher
+    if teacher is not None and t is not None:
+        g.teacher = SpikeSource(data=np.asarray(teacher), payload=t.y_value, period=S,
+                                key=key("teacher", t.population, 0), name="teacher", **common)
+        target = g.neurons[t.population]
+        if learn and fixed.population(t.population).third_factor == "teacher":
+            g.teacher.y_out.connect(target.a_third_factor_in)
+        if t.drive is not None:
+            mant, exp, mode = t.drive
+            g.drive = ResetDense(weights=np.eye(t.n, dtype=np.int64) * mant, weight_exp=exp,
+                                 sign_mode=mode, key=key("drive", t.population, 0),
+                                 name="teacher_drive", **sched, **common)
+            g.teacher.s_out.connect(g.drive.s_in)
+            g.drive.a_out.connect(target.a_in)
+
+    for i, proj in enumerate(fixed.projections):
+        if proj.name not in plastic or proj.relay is None:
+            continue
+        r = proj.relay
+        source = fixed.projection(r.source)
+        relay = SBPRelay(fanout=proj.relay_fanout, decay=r.decay, impulse=r.impulse,
+                         gain_ltp=r.gain_ltp, gain_ltd=r.gain_ltd, learn=True,
+                         key=key("relay", proj.name, i), name=f"relay_{i}", **sched, **common)
+        g.neurons[proj.post].s_out.connect(relay.s_hidden)
+        g.neurons[source.post].s_out.connect(relay.s_output)
+        g.teacher.s_out.connect(relay.s_teach)
+        relay.a_out.connect(g.neurons[proj.post].a_third_factor_in)
+        g.relays[proj.name] = relay
+    return g
+
+
+def lava_rule(plan):
+    """The stock Lava rule object for a :class:`~spikeport.converters.lava_rules.RulePlan`
+    (``Loihi2FLearningRule`` or ``Loihi3FLearningRule``), for use with stock
+    ``LearningDense``."""
+    from lava.magma.core.learning.learning_rule import Loihi2FLearningRule, Loihi3FLearningRule
+
+    cls = Loihi2FLearningRule if plan.post == "2F" else Loihi3FLearningRule
+    return cls(**plan.lava_kwargs())

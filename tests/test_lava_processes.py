@@ -1,0 +1,522 @@
+"""spikeport's ProcessModels against stock Lava wherever a stock equivalent exists, and the
+whole graph against a kernel-only replay of its semantics, bit for bit, seeds set.
+
+Stock equivalents: ``ThirdFactorLIF`` with no third factor/homeostasis/reset = ``LIF``
+(``PyLifModelBitAcc``); ``ResetDense`` without resets = ``Dense`` (``PyDenseModelBitAcc``);
+``PlasticDense`` over one long sample = ``LearningDense`` (``STDPLoihi``, and the three-factor
+supervised rule with y values coming from ``ThirdFactorLIF``). Sample resets, the relay and
+homeostasis have no stock counterpart: :func:`replay` runs the graph's semantics through the
+kernels alone (the order of one step is in its docstring).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+import spikeport.kernels as k
+from spikeport.converters.lava_rules import RulePlan, stdp_plan, supervised_stdp_plan
+from spikeport.converters.quantize import QuantizeOptions, quantize
+from spikeport.kernels.homeostasis import homeostasis_update, threshold_from_acc, threshold_to_acc
+from spikeport.kernels.relay import relay_init_state, relay_signal, relay_step, split_third_factor
+from spikeport.models import (
+    SBP,
+    STDP,
+    BetweenSamples,
+    Connectivity,
+    Encoder,
+    Homeostasis,
+    InputPopulation,
+    LIFPopulation,
+    Network,
+    Projection,
+    Readout,
+    SupervisedSTDP,
+    Teacher,
+    WeightInit,
+)
+from spikeport.models.weights import initial_weights
+
+lava = pytest.importorskip("lava")
+
+from lava.magma.core.learning.product_series import ProductSeries  # noqa: E402
+from lava.magma.core.learning.symbolic_equation import SymbolicEquation  # noqa: E402
+from lava.magma.core.run_conditions import RunSteps  # noqa: E402
+from lava.magma.core.run_configs import Loihi2SimCfg  # noqa: E402
+from lava.proc.dense.process import Dense, LearningDense  # noqa: E402
+from lava.proc.io import sink  # noqa: E402
+from lava.proc.io.source import RingBuffer  # noqa: E402
+from lava.proc.learning_rules.stdp_learning_rule import STDPLoihi  # noqa: E402
+from lava.proc.lif.process import LIF  # noqa: E402
+from lava.proc.monitor.process import Monitor  # noqa: E402
+from lava.utils.weightutils import SignMode as LavaSignMode  # noqa: E402
+
+from spikeport.converters.to_lava import build_graph, lava_rule  # noqa: E402
+from spikeport.lava_processes.dense import PlasticDense, ResetDense  # noqa: E402
+from spikeport.lava_processes.lif import ThirdFactorLIF  # noqa: E402
+from spikeport.lava_processes.schedule import collect  # noqa: E402
+from spikeport.lava_processes.sources import SpikeSource  # noqa: E402
+
+pytestmark = pytest.mark.lava
+RUN_CFG = Loihi2SimCfg(select_tag="fixed_pt")
+DEADLINE_S = 60
+
+
+@contextlib.contextmanager
+def _deadline(seconds: int = DEADLINE_S):
+    def _raise(signum, frame):
+        raise TimeoutError(f"Lava run exceeded {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, _raise)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _run(proc, steps: int, monitors: dict, variables: dict | None = None) -> dict:
+    with _deadline():
+        try:
+            proc.run(condition=RunSteps(num_steps=steps), run_cfg=RUN_CFG)
+            out = {key: np.asarray(mon.get_data()[target.name][name])
+                   for key, (mon, target, name) in monitors.items()}
+            out.update({key: np.asarray(var.get()) for key, var in (variables or {}).items()})
+            return out
+        finally:
+            proc.stop()
+
+
+def _probe(target, var_name: str, steps: int):
+    mon = Monitor()
+    mon.probe(getattr(target, var_name), steps)
+    return mon, target, var_name
+
+
+# ------------------------------------------------------------------------------- kernel replay
+
+
+def replay(fixed, inputs: dict, teacher=None, learn: bool = False) -> dict:
+    """The graph ``build_graph(fixed, inputs, teacher, learn)`` makes, through the kernels only.
+
+    One Lava step t, in the order the channels impose:
+    1. sample start: neurons zero their spike count and (``reset``) u, v; connections zero their
+       in-flight buffer; plastic ones their traces and spike times; relays their accumulators
+       (and, with ``reset``, traces);
+    2. every neuron adds the buffers its connections computed at t−1 and runs ``lif_step``;
+    3. third factor: the teacher's ``y_value`` at its spikes; the relay updates with this step's
+       hidden, output and teaching spikes and sends its signal at the sample's last step;
+    4. every connection sums this step's presynaptic spikes with its weights *before* learning;
+       plastic ones run the spike phase (bAP = post spikes, y2/y3 split from the third factor)
+       and, at an epoch's end, the learning phase;
+    5. sample's last step, learning: homeostasis.
+    """
+    n_samples = next(iter(inputs.values())).shape[0]
+    S, T = fixed.steps_per_sample, fixed.sample_steps
+    pops = {p.name: p for p in fixed.populations}
+    lif = {n: k.lif_init_state((1, p.n)) for n, p in pops.items()}
+    vth = {n: np.full(p.n, p.vth, dtype=np.int64) for n, p in pops.items()}
+    acc = {n: threshold_to_acc(vth[n]) for n in pops}
+    count = {n: np.zeros(p.n, dtype=np.int64) for n, p in pops.items()}
+    static, engines, states, relays = {}, {}, {}, {}
+    # connections: name -> (pre, post, weight_exp); the teacher drive is one of them
+    links = {p.name: (p.pre, p.post, p.weight_exp) for p in fixed.projections}
+    for proj in fixed.projections:
+        w = np.asarray(proj.weights).T
+        if learn and proj.rule is not None:
+            eng = proj.rule.engine(proj.sign_mode)
+            mask = proj.learn_mask
+            engines[proj.name] = eng
+            states[proj.name] = eng.init_state(
+                w, learn_mask=None if mask is None or mask.all() else mask.T)
+            if proj.relay is not None:
+                relays[proj.name] = [proj.relay.params(proj.relay_fanout),
+                                     relay_init_state(1, pops[proj.post].n)]
+        else:
+            static[proj.name] = k.quantize_dense_weights(w, proj.sign_mode)
+    tc = fixed.teacher
+    if teacher is not None and tc is not None and tc.drive is not None:
+        mant, exp, mode = tc.drive
+        static["__drive"] = k.quantize_dense_weights(np.eye(tc.n, dtype=np.int64) * mant, mode)
+        links["__drive"] = ("__teacher", tc.population, exp)
+    buffers = {name: np.zeros((1, pops[post].n), dtype=np.int64)
+               for name, (_, post, _) in links.items()}
+    out = {"u": {n: [] for n in pops}, "v": {n: [] for n in pops},
+           "spikes": {n: [] for n in pops}, "weights": {n: [] for n in engines}}
+    for t in range(1, n_samples * S + 1):
+        sample, phase = divmod(t - 1, S)
+        start, last, in_sample = phase == 0, phase == T - 1, phase < T
+        src = {name: inputs[name][sample, phase] if in_sample
+               else np.zeros(inputs[name].shape[2], bool) for name, _ in fixed.inputs}
+        teach = None
+        if teacher is not None:
+            teach = teacher[sample, phase] if in_sample else np.zeros(teacher.shape[2], bool)
+            src["__teacher"] = teach
+        if start:
+            for n in pops:
+                count[n][:] = 0
+            if fixed.reset:
+                lif = {n: k.lif_init_state((1, p.n)) for n, p in pops.items()}
+                for b in buffers.values():
+                    b[:] = 0
+                states = {n: s.reset_sample() for n, s in states.items()}
+            for name, (params, rs) in relays.items():
+                zero = relay_init_state(1, params.n_hidden)
+                relays[name][1] = zero if fixed.reset else rs._replace(acc=zero.acc)
+        spikes = {}
+        for n, p in pops.items():
+            a_in = sum((buffers[name] for name, (_, post, _) in links.items() if post == n),
+                       np.zeros((1, p.n), dtype=np.int64))
+            params = k.LifParams(du=p.du, dv=p.dv, vth=vth[n], bias_mant=p.bias_mant,
+                                 bias_exp=p.bias_exp)
+            s, lif[n] = k.lif_step(a_in, lif[n], params)
+            spikes[n] = s[0]
+            out["u"][n].append(lif[n].u[0].copy())
+            out["v"][n].append(lif[n].v[0].copy())
+            out["spikes"][n].append(s[0].copy())
+            if in_sample:
+                count[n] += s[0]
+        third = {n: np.zeros(p.n, dtype=np.int64) for n, p in pops.items()}
+        if learn and teach is not None and pops[tc.population].third_factor == "teacher":
+            third[tc.population] = teach.astype(np.int64) * tc.y_value
+        for name, (params, rs) in relays.items():
+            proj = fixed.projection(name)
+            s_out = spikes[fixed.projection(proj.relay.source).post]
+            s_teach = teach
+            if not in_sample:
+                s_out, s_teach = np.zeros_like(s_out), np.zeros_like(s_teach)
+            rs = relay_step(rs, spikes[proj.post][None], s_out[None], s_teach[None], params)
+            relays[name][1] = rs
+            if last:
+                third[proj.post] = relay_signal(rs, params)[0]
+        for name, (pre, post, exp) in links.items():
+            s_pre = src[pre] if pre in src else spikes[pre]
+            if name in states:
+                st = states[name]
+                buffers[name] = k.dense_accumulate(st.weights[0], s_pre[None], exp)
+                y2, y3 = split_third_factor(third[post])
+                y_in = np.stack([np.zeros_like(y2), y2, y3])[None]
+                st = engines[name].spike_phase(st, s_pre[None], spikes[post][None], y_in)
+                if st.time_step % engines[name].t_epoch == 0:
+                    st = engines[name].epoch_end(st)
+                states[name] = st
+                out["weights"][name].append(st.weights[0].copy())
+            else:
+                buffers[name] = k.dense_accumulate(static[name], s_pre[None], exp)
+        if learn and last:
+            for n, p in pops.items():
+                hp = p.homeostasis_params()
+                if hp is not None:
+                    acc[n] = homeostasis_update(acc[n], count[n], hp)
+                    vth[n] = threshold_from_acc(acc[n])
+    res = {key: {n: np.array(v) for n, v in d.items()} for key, d in out.items()}
+    res["thresholds"] = vth
+    return res
+
+
+# ------------------------------------------------------------------------------- stock LIF/Dense
+
+
+def test_third_factor_lif_and_reset_dense_equal_stock_lif_and_dense():
+    """No third factor, no homeostasis, no reset: ThirdFactorLIF + ResetDense ≡ LIF + Dense."""
+    steps, n_in, n_out = 150, 10, 6
+    rng = np.random.default_rng(11)
+    spikes = (rng.random((n_in, steps)) < 0.3).astype(np.int32)
+    weights = rng.integers(-120, 200, (n_out, n_in))  # MIXED: negative u and v occur
+    bias_mant = rng.integers(-300, 300, n_out)
+    bias_exp = rng.integers(0, 4, n_out)
+    kw = dict(du=700, dv=250, vth=180, bias_mant=bias_mant, bias_exp=bias_exp)
+    src = RingBuffer(data=spikes)
+    stock_d, stock_l = Dense(weights=weights), LIF(shape=(n_out,), **kw)
+    ours_d = ResetDense(weights=weights, sign_mode="mixed")
+    ours_l = ThirdFactorLIF(shape=(n_out,), **kw)
+    for d, lif in ((stock_d, stock_l), (ours_d, ours_l)):
+        src.s_out.connect(d.s_in)
+        d.a_out.connect(lif.a_in)
+    probes = {f"{who}_{var}": _probe(lif, var, steps) for who, lif in
+              (("stock", stock_l), ("ours", ours_l)) for var in ("u", "v", "s_out")}
+    got = _run(src, steps, probes, {"updates": ours_l.neuron_updates, "ops": ours_d.syn_ops,
+                                    "n_spk": ours_l.spikes})
+    for var in ("u", "v", "s_out"):
+        np.testing.assert_array_equal(got[f"ours_{var}"], got[f"stock_{var}"], err_msg=var)
+    s = got["ours_s_out"].astype(bool)
+    assert 20 < s.sum() < s.size - 20 and (got["ours_u"] < 0).any() and (got["ours_v"] < 0).any()
+    # op counts: n neurons per step; spikes × nonzero weights in the spiking inputs' columns
+    assert got["updates"][0] == steps * n_out and got["n_spk"][0] == s.sum()
+    assert got["ops"][0] == int((spikes.T @ (weights != 0).sum(axis=0)).sum())
+
+
+def test_reset_dense_equals_stock_dense_every_sign_mode():
+    steps, n_in, n_out = 120, 12, 5
+    rng = np.random.default_rng(21)
+    spikes = (rng.random((n_in, steps)) < 0.35).astype(np.int32)
+    cases = {
+        "mixed_negexp": (rng.integers(-300, 300, (n_out, n_in)), "mixed", -2),
+        "exc_posexp": (rng.integers(0, 256, (n_out, n_in)), "excitatory", 1),
+        "inh": (rng.integers(-260, 1, (n_out, n_in)), "inhibitory", 0),
+    }
+    src = RingBuffer(data=spikes)
+    variables = {}
+    for name, (w, mode, exp) in cases.items():
+        for who, d in (("stock", Dense(weights=w, weight_exp=exp,
+                                       sign_mode=LavaSignMode[mode.upper()])),
+                       ("ours", ResetDense(weights=w, weight_exp=exp, sign_mode=mode))):
+            snk = sink.RingBuffer(shape=(n_out,), buffer=steps)
+            src.s_out.connect(d.s_in)
+            d.a_out.connect(snk.a_in)
+            variables[f"{name}/{who}/a"] = snk.data
+            variables[f"{name}/{who}/w"] = d.weights
+    got = _run(src, steps, {}, variables)
+    for name in cases:
+        for var in ("a", "w"):
+            np.testing.assert_array_equal(got[f"{name}/ours/{var}"], got[f"{name}/stock/{var}"],
+                                          err_msg=f"{name} {var}")
+    assert (got["mixed_negexp/ours/a"] < 0).any()
+
+
+# ------------------------------------------------------------------------------- stock learning
+
+
+def test_plastic_dense_equals_stock_learning_dense_stdploihi():
+    """Closed loop, t_epoch = 1, one long sample: PlasticDense ≡ LearningDense(STDPLoihi)."""
+    steps, n_pre, n_post = 120, 8, 4
+    rng = np.random.default_rng(5)
+    spikes = (rng.random((n_pre, steps)) < 0.25).astype(np.int32)
+    w0 = rng.integers(-60, 120, (n_post, n_pre))
+    lif_kw = dict(du=800, dv=300, vth=300)
+    stock_rule = STDPLoihi(learning_rate=0.125, A_plus=3, A_minus=-1, tau_plus=10,
+                           tau_minus=12, t_epoch=1, rng_seed=7)
+    # STDPLoihi: dw = lr·A−·x0·y1 + lr·A+·y0·x1 = −1·2^−3·x0·y1 + 3·2^−3·y0·x1; impulses 16
+    plan = RulePlan(kind="stdp", t_epoch=1, post="2F",
+                    products=(("x0", ("y1",), -1, -3), ("y0", ("x1",), 3, -3)),
+                    x_impulse=(16, 0), x_tau=(10, 0), y_impulse=(16, 0, 0), y_tau=(12, 0, 0),
+                    rng_seed=7)
+    src = RingBuffer(data=spikes)
+    stock = LearningDense(weights=w0.copy(), learning_rule=stock_rule)
+    ours = PlasticDense(weights=w0.copy(), rule=plan.to_dict(), sign_mode="mixed")
+    lifs = {}
+    for who, d in (("stock", stock), ("ours", ours)):
+        lif = LIF(shape=(n_post,), **lif_kw) if who == "stock" else \
+            ThirdFactorLIF(shape=(n_post,), **lif_kw)
+        src.s_out.connect(d.s_in)
+        d.a_out.connect(lif.a_in)
+        (lif.s_out if who == "stock" else lif.s_out_bap).connect(d.s_in_bap)
+        lifs[who] = lif
+    probes = {"stock_w": _probe(stock, "weights", steps), "ours_w": _probe(ours, "weights", steps),
+              "stock_s": _probe(lifs["stock"], "s_out", steps),
+              "ours_s": _probe(lifs["ours"], "s_out", steps)}
+    got = _run(src, steps, probes, {"stock_x1": stock.x1, "ours_x1": ours.x1,
+                                    "stock_y1": stock.y1, "ours_y1": ours.y1,
+                                    "upd": ours.syn_updates, "tr": ours.trace_updates})
+    for var in ("w", "s", "x1", "y1"):
+        np.testing.assert_array_equal(got[f"ours_{var}"], got[f"stock_{var}"], err_msg=var)
+    ws = got["ours_w"].reshape(steps, -1)
+    assert len(np.unique(ws, axis=0)) > 20, "weights must keep changing"
+    # syn_updates: per step, synapses of a spiking pre (x0 product) or spiking post (y0)
+    s_post = got["ours_s"].astype(bool)  # (steps, n_post)
+    expect = sum(n_post * spikes[:, t].sum() + s_post[t].sum() * (n_pre - spikes[:, t].sum())
+                 for t in range(steps))
+    assert got["upd"][0] == expect
+    assert got["tr"][0] == steps * (n_pre + n_post)  # x1 and y1, every epoch
+
+
+def test_supervised_three_factor_equals_stock_learning_dense():
+    """ThirdFactorLIF's y ports drive both our PlasticDense and a stock LearningDense running
+    ``lava_rule(plan)`` (Loihi3FLearningRule): same weights, spikes, traces every step."""
+    steps, n_pre, n_post = 120, 8, 4
+    rng = np.random.default_rng(8)
+    pre = (rng.random((n_pre, steps)) < 0.3).astype(np.int32)
+    teach = rng.random((1, steps, n_post)) < 0.2
+    w0 = rng.integers(0, 120, (n_post, n_pre))
+    plan = supervised_stdp_plan(SupervisedSTDP(eta=0.05, tau_pre=0.01), lsb_per_unit=60.0,
+                                dt=0.001, impulse_max=40, rng_seed=1234)
+    assert plan.post == "3F" and plan.teacher_y >= 8
+    lif_kw = dict(du=900, dv=400, vth=700)
+    src = RingBuffer(data=pre)
+    tsrc = SpikeSource(data=teach, payload=plan.teacher_y)
+    stock = LearningDense(weights=w0.copy(), learning_rule=lava_rule(plan),
+                          sign_mode=LavaSignMode.EXCITATORY)
+    ours = PlasticDense(weights=w0.copy(), rule=plan.to_dict(), sign_mode="excitatory")
+    lifs = {}
+    for who, d in (("stock", stock), ("ours", ours)):
+        lif = ThirdFactorLIF(shape=(n_post,), **lif_kw)
+        src.s_out.connect(d.s_in)
+        d.a_out.connect(lif.a_in)
+        tsrc.y_out.connect(lif.a_third_factor_in)
+        lif.s_out_bap.connect(d.s_in_bap)
+        lif.s_out_y1.connect(d.s_in_y1)
+        lif.s_out_y2.connect(d.s_in_y2)
+        lif.s_out_y3.connect(d.s_in_y3)
+        lifs[who] = lif
+    probes = {f"{who}_w": _probe(d, "weights", steps) for who, d in (("stock", stock),
+                                                                       ("ours", ours))}
+    probes.update({f"{who}_s": _probe(lif, "s_out", steps) for who, lif in lifs.items()})
+    got = _run(src, steps, probes, {"stock_x1": stock.x1, "ours_x1": ours.x1,
+                                    "stock_y2": stock.y2, "ours_y2": ours.y2})
+    for var in ("w", "s", "x1", "y2"):
+        np.testing.assert_array_equal(got[f"ours_{var}"], got[f"stock_{var}"], err_msg=var)
+    ws = got["ours_w"]
+    assert (ws[-1] > w0).any() and (ws[-1] < w0).any(), "teacher potentiates, own spikes depress"
+    assert got["ours_s"].sum() > 5
+
+
+def test_plan_strings_parse_in_lava():
+    """Mappability: every plan's Lava string parses into the products the engine evaluates."""
+    net = _net()
+    fixed = quantize(net, initial_weights(net))
+    plans = [p.rule for p in fixed.projections if p.rule is not None]
+    plans.append(stdp_plan(STDP(a_plus=0.02, a_minus=0.03), 50.0, 0.001, 30, 40, 9))
+    assert {p.kind for p in plans} == {"sbp", "supervised_stdp", "stdp"}
+    for plan in plans:
+        rule = plan.learning_rule()
+        series = ProductSeries(SymbolicEquation("dw", plan.to_lava_string()))
+        assert [(p.dependency, p.s_mantissa, p.s_exp, [f.state_var for f in p.factors])
+                for p in series.products] == \
+            [(q.dependency_kind, *q.lava_scale()[:1], q.lava_scale()[1] + 7,
+              [f.var for f in q.factors]) for q in rule.products]
+        lava_rule(plan)  # the stock rule object builds
+
+
+# ------------------------------------------------------------------------------- whole graph
+
+
+def _net(**changes) -> Network:
+    base = dict(
+        name="replay", dt=0.001, sample_steps=30, seed=3,
+        inputs=(InputPopulation("inp", 6, Encoder("poisson", max_rate=250.0)),),
+        populations=(
+            LIFPopulation("hid", 5, tau_u=0.004, tau_v=0.015, threshold=1.0, bias=0.02,
+                          homeostasis=Homeostasis(target_rate=60.0, eta=0.05, theta_min=0.3,
+                                                  theta_max=3.0)),
+            LIFPopulation("out", 2, tau_u=0.004, tau_v=0.015, threshold=0.6)),
+        projections=(
+            Projection("inp", "hid", weights=WeightInit("uniform", low=-0.2, high=0.9),
+                       w_min=-1.0, w_max=1.0,
+                       learning=SBP(f_ltp=2.0, f_ltd=1.0, rho=0.6, tau_elig=0.02, seed=4)),
+            Projection("hid", "hid", name="lateral", sign_mode="inhibitory",
+                       weights=WeightInit("constant", value=-0.1)),
+            Projection("hid", "out", sign_mode="excitatory", w_min=0.0, w_max=2.0,
+                       weights=WeightInit("uniform", low=0.3, high=0.9),
+                       connectivity=Connectivity("fan_out", groups=2, per_neuron=1),
+                       learning=SupervisedSTDP(eta=0.05, tau_pre=0.01))),
+        teacher=Teacher("out", rate=150.0, kind="regular", drive=0.2),
+        readout=Readout("out", 2))
+    base.update(changes)
+    return Network(**base)
+
+
+def _batch(net, n_samples: int, seed: int = 0):
+    from spikeport.pipeline import encode_batch
+
+    rng = np.random.default_rng(seed)
+    X = rng.random((n_samples, net.inputs[0].n))
+    labels = np.arange(n_samples) % net.readout.n_classes
+    return encode_batch(net, X, labels, np.arange(n_samples))
+
+
+@pytest.mark.parametrize("learn, rest, sbp_epoch", [(True, False, "sample"),
+                                                     (False, False, "sample"),
+                                                     (True, True, "sample"),
+                                                     (True, False, "step")])
+def test_graph_matches_kernel_replay(tmp_path, learn, rest, sbp_epoch):
+    """4 samples × 30 steps with resets, SBP relay, supervised STDP, homeostasis, a static
+    recurrent projection and a teacher drive: u, v, spikes and plastic weights at every step,
+    final thresholds, all equal to the kernel replay. ``rest``: 5 silent steps between samples
+    instead of resets (no SBP then: Lava's per-sample epoch cannot skip the gap).
+    ``sbp_epoch="step"``: SBP with t_epoch = 1 (still moves weights once per sample)."""
+    net = _net()
+    if rest:
+        sbp = net.projections[0]
+        net = net.replace(projections=(replace(sbp, learning=None),) + net.projections[1:],
+                          between_samples=BetweenSamples("rest", rest_steps=5))
+    fixed = quantize(net, initial_weights(net), QuantizeOptions(sbp_epoch=sbp_epoch))
+    batch = _batch(net, 4)
+    steps = 4 * net.steps_per_sample
+    g = build_graph(fixed, batch.inputs, batch.teacher, learn=learn, record_dir=str(tmp_path),
+                    flush_steps=net.sample_steps)
+    probes = {}
+    for name, lif in g.neurons.items():
+        probes[f"u/{name}"] = _probe(lif, "u", steps)
+        probes[f"v/{name}"] = _probe(lif, "v", steps)
+    plastic = [p.name for p in fixed.projections if learn and p.rule is not None]
+    for name in plastic:
+        probes[f"w/{name}"] = _probe(g.connections[name], "weights", steps)
+    got = _run(g.any_process, steps, probes)
+    ref = replay(fixed, batch.inputs, batch.teacher, learn=learn)
+    for name in g.neurons:
+        np.testing.assert_array_equal(got[f"u/{name}"], ref["u"][name], err_msg=f"u {name}")
+        np.testing.assert_array_equal(got[f"v/{name}"], ref["v"][name], err_msg=f"v {name}")
+        rows, last = collect(tmp_path, g.keys[("pop", name)])
+        np.testing.assert_array_equal(rows, ref["spikes"][name], err_msg=f"spikes {name}")
+        np.testing.assert_array_equal(last["vth"], ref["thresholds"][name])
+    spk = {n: ref["spikes"][n] for n in g.neurons}
+    assert 0.05 < spk["hid"].mean() < 0.6 and spk["out"].sum() > 5, "test needs activity"
+    for name in plastic:
+        np.testing.assert_array_equal(got[f"w/{name}"], ref["weights"][name],
+                                      err_msg=f"weights {name}")
+        assert len(np.unique(ref["weights"][name].reshape(steps, -1), axis=0)) > 1, name
+    if rest:
+        assert plastic == ["hid->out"]
+    elif learn:
+        w_hid = ref["weights"]["inp->hid"]
+        # SBP moves the hidden weights once per sample, at the sample's last step
+        moved = np.flatnonzero(np.any(w_hid[1:] != w_hid[:-1], axis=(1, 2))) + 1
+        assert set(moved) <= {29, 59, 89, 119} and len(moved) >= 2
+        assert not np.array_equal(ref["thresholds"]["hid"],
+                                  np.full(5, fixed.population("hid").vth))
+    else:
+        assert np.array_equal(ref["thresholds"]["hid"], np.full(5, fixed.population("hid").vth))
+
+
+def test_process_folder_modules_import_under_bare_names():
+    """Lava executes every module of a custom Process's folder under its bare name when it
+    searches ProcessModels (compiler_graphs._find_proc_models) and only warns on failure: each
+    must import that way, without running anything."""
+    import importlib.util
+    import pathlib
+    import warnings
+
+    import spikeport.lava_processes as pkg
+
+    folder = pathlib.Path(pkg.__file__).parent
+    modules = sorted(p for p in folder.glob("*.py") if p.name != "__init__.py")
+    assert {p.stem for p in modules} >= {"lif", "dense", "sources", "relay", "run", "schedule"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for path in modules:
+            spec = importlib.util.spec_from_file_location(path.stem, path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)  # raises if the module cannot load this way
+
+
+def test_plastic_dense_learning_switch():
+    """``learn`` off: no engine step, weights stay; switched on between runs: they move."""
+    steps, n_pre, n_post = 40, 5, 3
+    rng = np.random.default_rng(2)
+    pre = (rng.random((n_pre, 2 * steps)) < 0.4).astype(np.int32)
+    post = (rng.random((n_post, 2 * steps)) < 0.4).astype(np.int32)
+    w0 = rng.integers(-50, 50, (n_post, n_pre)) * 2
+    plan = RulePlan(kind="stdp", t_epoch=1, post="2F",
+                    products=(("x0", ("y1",), -1, -2), ("y0", ("x1",), 3, -2)),
+                    x_impulse=(20, 0), x_tau=(8, 0), y_impulse=(20, 0, 0), y_tau=(8, 0, 0),
+                    rng_seed=3)
+    d = PlasticDense(weights=w0.copy(), rule=plan.to_dict(), learn=False)
+    RingBuffer(data=pre).s_out.connect(d.s_in)
+    RingBuffer(data=post).s_out.connect(d.s_in_bap)
+    with _deadline():
+        try:
+            d.run(condition=RunSteps(num_steps=steps), run_cfg=RUN_CFG)
+            w_off = d.weights.get().copy()
+            d.learn.set(np.array([1]))
+            d.run(condition=RunSteps(num_steps=steps), run_cfg=RUN_CFG)
+            w_on = d.weights.get()
+            epochs = d.epochs.get()
+        finally:
+            d.stop()
+    assert np.array_equal(w_off, w0)
+    assert not np.array_equal(w_on, w0) and epochs[0] == steps
