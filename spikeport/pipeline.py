@@ -209,8 +209,12 @@ def repo_root() -> Path:
     return Path(__file__).resolve().parents[1]
 
 
-def demo(spec: str | Path | None = None) -> str:
-    """`make demo`: the reference simulation of the digits network, summarised."""
+def demo(spec: str | Path | None = None, out: str | Path | None = None) -> str:
+    """`make demo`: deploy the digits network — train it in Brian2, convert it to Lava fixed
+    point, run it on Lava and compare with the Brian2 reference on the same test spikes."""
+    from spikeport.deploy import deploy, format_deploy
+
     spec = Path(spec) if spec else repo_root() / "examples" / "digits_sbp.yaml"
-    summary = run_simulate(spec, samples=50, split="test", progress=True)
-    return format_summary(summary)
+    out = Path(out) if out else repo_root() / "runs" / "demo"
+    summary = deploy(spec, out, epochs=5, samples=100, progress=True)
+    return format_deploy(summary) + f"\n\neverything is in {out}"

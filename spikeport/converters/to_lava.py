@@ -185,7 +185,13 @@ def build_graph(fixed: FixedNetwork, inputs: dict[str, np.ndarray],
         g.connections[proj.name] = conn
 
     t = fixed.teacher
-    if teacher is not None and t is not None:
+    relays_used = any(proj.name in plastic and proj.relay is not None
+                      for proj in fixed.projections)
+    # a source nothing reads is never scheduled by Lava (and so never reports): build the
+    # teacher only when it drives the neurons or feeds learning in this run
+    teacher_used = t is not None and (t.drive is not None or (learn and (
+        fixed.population(t.population).third_factor == "teacher" or relays_used)))
+    if teacher is not None and teacher_used:
         g.teacher = SpikeSource(data=np.asarray(teacher), payload=t.y_value, period=S,
                                 key=key("teacher", t.population, 0), name="teacher", **common)
         target = g.neurons[t.population]

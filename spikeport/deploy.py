@@ -1,0 +1,200 @@
+"""Convert-and-run: the library behind ``spikeport convert``, ``run`` and ``deploy``.
+
+A run directory holds everything one deployment produced; later commands take it::
+
+    OUT/
+      artefact/            trained Brian2 artefact (deploy trains one when given a spec)
+      spec.yaml            the network spec (what encodes the inputs)
+      fixed/               fixed-point network: network.json + weights.npz (Lava's input)
+      quantization.json    per-layer quantization report (also .md)
+      lava_infer.json      a Lava run's summary (accuracy, rates, op counts); lava_learn.json
+      lava_infer.npz       its spikes, input spikes, labels; lava_learn.npz adds learned weights
+      fixed_learned/       the fixed-point network after on-chip learning
+      deploy.json / .md    deploy's summary: Brian2 reference vs Lava on the same samples
+
+Lava runs go through a subprocess with a timeout (Lava can hang and leak shared memory).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from spikeport.errors import DataError
+from spikeport.io import atomic_savez, atomic_write_json, atomic_write_text
+from spikeport.models.artefact import Artefact, is_artefact, load_artefact
+from spikeport.models.spec import load_spec, save_spec
+
+FIXED = "fixed"
+FIXED_LEARNED = "fixed_learned"
+
+
+def load_source(source: str | Path) -> Artefact:
+    """An artefact as is, or a spec (YAML or zoo name) with its initial weights."""
+    from spikeport.models import zoo
+    from spikeport.models.weights import initial_weights
+
+    source = Path(source)
+    if is_artefact(source):
+        return load_artefact(source)
+    if not source.exists() and str(source) in zoo.names():
+        net = zoo.load(str(source))
+        return Artefact(net, initial_weights(net))
+    net = load_spec(source)
+    return Artefact(net, initial_weights(net, source.parent))
+
+
+def convert(source: str | Path, out: str | Path, options=None) -> dict:
+    """Quantize an artefact (or an untrained spec) into ``OUT/fixed`` with its report."""
+    from spikeport.converters.quantize import format_report, quantize
+
+    art = load_source(source)
+    out = Path(out)
+    fixed = quantize(art.net, art.weights, options)
+    if art.thresholds:
+        # thresholds adapted by homeostasis during training, in this population's vth units
+        vth = {p.name: np.rint(np.broadcast_to(art.thresholds[p.name], (p.n,)) * p.scale)
+               .astype(np.int64) for p in fixed.populations if p.name in art.thresholds}
+        fixed = fixed.with_learned(thresholds=vth)
+    out.mkdir(parents=True, exist_ok=True)
+    fixed.save(out / FIXED)
+    save_spec(art.net, out / "spec.yaml")
+    report = dict(fixed.report)
+    report["source"] = str(source)
+    atomic_write_json(out / "quantization.json", report)
+    atomic_write_text(out / "quantization.md", format_report(fixed.report) + "\n")
+    return report
+
+
+def _load_fixed(out: Path, learned: bool):
+    from spikeport.converters.quantize import FixedNetwork
+
+    sub = FIXED_LEARNED if learned else FIXED
+    if not (out / sub).is_dir():
+        hint = ("run `spikeport run OUT --learn` first" if learned else
+                "run `spikeport convert ARTEFACT -o OUT` first")
+        raise DataError(f"{out}: no fixed-point network in {sub}/ ({hint})")
+    return FixedNetwork.load(out / sub)
+
+
+def run_on_lava(out: str | Path, learn: bool = False, samples: int = 100,
+                dataset: str | None = None, data_dir: str | None = None,
+                split: str | None = None, use_learned: bool = False, timeout: float = 3600,
+                batch=None) -> dict:
+    """`spikeport run`: inference (default: test split) or learning (default: train split) on
+    Lava for ``samples`` samples; writes ``lava_{infer,learn}.json/.npz``."""
+    from spikeport.lava_processes.run import run_lava_subprocess
+    from spikeport.models.brian2_sim import readout_labels
+    from spikeport.pipeline import load_batch
+
+    out = Path(out)
+    fixed = _load_fixed(out, use_learned)
+    net = load_spec(out / "spec.yaml")
+    split = split or ("train" if learn else "test")
+    if batch is None:
+        batch = load_batch(net, dataset, data_dir, split, samples)
+    mode = "learn" if learn else "infer"
+    with tempfile.TemporaryDirectory(prefix="spikeport-lava-") as tmp:
+        tmp = Path(tmp)
+        fixed_dir = out / (FIXED_LEARNED if use_learned else FIXED)
+        arrays = {f"input/{k}": v for k, v in batch.inputs.items()}
+        if batch.teacher is not None:
+            arrays["teacher"] = batch.teacher
+        atomic_savez(tmp / "inputs.npz", **arrays)
+        t0 = time.perf_counter()
+        result = run_lava_subprocess(fixed_dir, tmp / "inputs.npz", tmp / "result.npz",
+                                     learn=learn, timeout=timeout)
+        wall = time.perf_counter() - t0
+    summary = {"mode": mode, "network": net.name, "samples": int(len(batch.labels)),
+               "dataset": batch.dataset, "split": batch.split, "wall_time_s": wall,
+               "steps_per_s": len(batch.labels) * net.steps_per_sample / wall,
+               "fixed_network": str(fixed_dir), "ops": result.ops,
+               "rates_hz": {p: float(s.mean() / net.dt) for p, s in result.spikes.items()}}
+    if net.readout is not None and (batch.labels >= 0).all():
+        pred = readout_labels(net, result.counts(net.readout.population))
+        key = "accuracy_while_learning" if learn else "accuracy"
+        summary[key] = float((pred == batch.labels).mean())
+    arrays = {f"spikes/{k}": v for k, v in result.spikes.items()}
+    arrays.update({f"input/{k}": v for k, v in batch.inputs.items()})
+    arrays["labels"] = batch.labels
+    arrays["sample_ids"] = batch.sample_ids
+    if learn:
+        arrays.update({f"weights/{k}": v for k, v in result.weights.items()})
+        learned = fixed.with_learned(weights=result.weights, thresholds=result.thresholds)
+        tmp_dir = out / (FIXED_LEARNED + ".tmp")
+        if tmp_dir.exists():
+            shutil.rmtree(tmp_dir)
+        learned.save(tmp_dir)
+        if (out / FIXED_LEARNED).exists():
+            shutil.rmtree(out / FIXED_LEARNED)
+        tmp_dir.rename(out / FIXED_LEARNED)
+        summary["learned_network"] = str(out / FIXED_LEARNED)
+    atomic_savez(out / f"lava_{mode}.npz", **arrays)
+    atomic_write_json(out / f"lava_{mode}.json", summary)
+    summary["_result"] = result
+    return summary
+
+
+def deploy(source: str | Path, out: str | Path, epochs: int = 8, samples: int = 100,
+           dataset: str | None = None, data_dir: str | None = None, target: str = "auto",
+           progress: bool = True, timeout: float = 3600) -> dict:
+    """`spikeport deploy`: train in Brian2 if given a spec → convert → Lava inference on
+    ``samples`` test samples → the Brian2 reference on the same input spikes → summary."""
+    from spikeport.models.brian2_sim import readout_labels, simulate
+    from spikeport.models.trainer import train
+    from spikeport.pipeline import load_batch
+
+    out = Path(out)
+    source = Path(source)
+    t0 = time.perf_counter()
+    if not is_artefact(source):
+        train(source, out / "artefact", dataset=dataset, data_dir=data_dir, epochs=epochs,
+              target=target, progress=progress)
+        source = out / "artefact"
+    art = load_artefact(source)
+    net = art.net
+    report = convert(source, out)
+    batch = load_batch(net, dataset or art.metrics.get("dataset"), data_dir, "test", samples)
+    lava = run_on_lava(out, learn=False, batch=batch, timeout=timeout)
+    ref = simulate(net, batch.inputs, art.weights, batch.teacher, target="numpy",
+                   thresholds=art.thresholds or None)
+    summary = {"network": net.name, "artefact": str(source), "samples": int(len(batch.labels)),
+               "dataset": batch.dataset, "split": batch.split,
+               "quantization": {p: r.get("scale") for p, r in
+                                report.get("populations", {}).items()},
+               "lava": {k: v for k, v in lava.items() if not k.startswith("_")},
+               "wall_time_s": time.perf_counter() - t0}
+    if net.readout is not None:
+        pop = net.readout.population
+        ref_pred = readout_labels(net, ref.counts(pop))
+        lava_pred = readout_labels(net, lava["_result"].counts(pop))
+        summary["brian2_accuracy"] = float((ref_pred == batch.labels).mean())
+        summary["lava_accuracy"] = float((lava_pred == batch.labels).mean())
+        summary["classification_agreement"] = float((ref_pred == lava_pred).mean())
+    summary["spike_count_correlation"] = {
+        p: float(np.corrcoef(ref.counts(p).ravel(), lava["_result"].counts(p).ravel())[0, 1])
+        for p in ref.spikes if ref.counts(p).std() > 0 and lava["_result"].counts(p).std() > 0}
+    atomic_write_json(out / "deploy.json", summary)
+    atomic_write_text(out / "deploy.md", format_deploy(summary) + "\n")
+    return summary
+
+
+def format_deploy(s: dict) -> str:
+    lines = [f"# {s['network']}: Brian2 reference vs Lava fixed point", "",
+             f"{s['samples']} {s['dataset']} samples ({s['split']} split), the same input "
+             "spikes for both backends.", ""]
+    if "lava_accuracy" in s:
+        lines += ["| backend | accuracy |", "|---|---:|",
+                  f"| Brian2 (float) | {100 * s['brian2_accuracy']:.1f}% |",
+                  f"| Lava fixed_pt | {100 * s['lava_accuracy']:.1f}% |", "",
+                  f"Same predicted class on {100 * s['classification_agreement']:.1f}% of samples."]
+    if s["spike_count_correlation"]:
+        lines += ["", "| population | spike-count correlation | Lava rate (Hz) |", "|---|---:|---:|"]
+        for p, c in s["spike_count_correlation"].items():
+            lines.append(f"| {p} | {c:.3f} | {s['lava']['rates_hz'].get(p, 0):.1f} |")
+    lines += ["", f"Lava: {s['lava']['steps_per_s']:.0f} steps/s; total {s['wall_time_s']:.0f} s."]
+    return "\n".join(lines)
