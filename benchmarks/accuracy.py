@@ -51,7 +51,7 @@ def with_output_eta(net, eta):
     return replace(net, projections=projs)
 
 
-def run_one(net, dataset, seed, args, tag):
+def run_one(net, dataset, seed, args, tag, threshold):
     net = replace(net, seed=seed)
     workdir = Path(args.workdir) / dataset / f"{tag}_seed{seed}"
     workdir.mkdir(parents=True, exist_ok=True)
@@ -65,10 +65,10 @@ def run_one(net, dataset, seed, args, tag):
     wall = time.perf_counter() - t0
     rows = metrics["epochs"]
     best = max(rows[1:], key=lambda r: (r["val_accuracy"], -r["epoch"]))
-    reach = next((r["epoch"] for r in rows if r["val_accuracy"] >= args.threshold), None)
+    reach = next((r["epoch"] for r in rows if r["val_accuracy"] >= threshold), None)
     speed = float(np.mean([r["train_samples_per_s"] for r in rows[1:]]))
     print(f"  {dataset} {tag} seed {seed}: best val {best['val_accuracy']:.3f} at epoch "
-          f"{best['epoch']}, test {best['test_accuracy']:.3f}, reaches {args.threshold} at "
+          f"{best['epoch']}, test {best['test_accuracy']:.3f}, reaches {threshold} at "
           f"{reach}, {speed:.0f} train samples/s, {wall:.0f} s", flush=True)
     return {"seed": seed, "best_epoch": best["epoch"], "val_accuracy": best["val_accuracy"],
             "test_accuracy": best["test_accuracy"], "epochs_to_threshold": reach,
@@ -124,7 +124,7 @@ def main(argv=None):
         trials = {}
         for eta in etas:
             net = with_output_eta(zoo.dense_twin(base), eta)
-            trials[eta] = run_one(net, dataset, seeds[0], args, f"dense_eta{eta}")
+            trials[eta] = run_one(net, dataset, seeds[0], args, f"dense_eta{eta}", threshold)
         best_eta = max(etas, key=lambda e: trials[e]["val_accuracy"])
         nets = {"sbp": base, "nosbp": zoo.no_sbp_twin(base),
                 "dense": with_output_eta(zoo.dense_twin(base), best_eta)}
@@ -138,7 +138,7 @@ def main(argv=None):
                 if tag == "dense" and seed == seeds[0]:
                     runs.append(trials[best_eta])
                     continue
-                runs.append(run_one(net, dataset, seed, args, tag))
+                runs.append(run_one(net, dataset, seed, args, tag, threshold))
             entry["networks"][tag] = summarise(runs, base, threshold)
         if args.train_samples or args.eval_samples:
             entry["subset"] = {"train_samples": args.train_samples,

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from spikeport.cli import build_parser, main
+from spikeport.models import load_spec
 
 
 def run_cli(*args):
@@ -81,9 +82,10 @@ def test_simulate_summary_and_outputs(tmp_path, examples_dir):
     assert set(summary["populations"]) == {"pixels", "hidden", "output"}
     written = json.loads((out / "simulate.json").read_text())
     assert written["populations"] == summary["populations"]
+    T = load_spec(examples_dir / "digits_sbp.yaml").sample_steps
     with np.load(out / "spikes.npz", allow_pickle=False) as z:
-        assert z["input/pixels"].shape == (5, 50, 64)
-        assert z["spikes/hidden"].shape == (5, 50, 100)
+        assert z["input/pixels"].shape == (5, T, 64)
+        assert z["spikes/hidden"].shape == (5, T, 100)
         # the summary's spike count is the stored spikes' count
         per_sample = z["spikes/hidden"].sum() / 5
     assert summary["populations"]["hidden"]["spikes_per_sample"] == pytest.approx(per_sample)
@@ -104,7 +106,8 @@ def test_failed_run_keeps_earlier_artefacts(tmp_path, examples_dir):
 def test_own_spike_file(tmp_path, examples_dir):
     from spikeport.data.spikefile import save_spikes
     # every pixel channel spikes at every step of one sample, none in the other
-    spikes = np.zeros((2, 50, 64), bool)
+    T = load_spec(examples_dir / "digits_sbp.yaml").sample_steps
+    spikes = np.zeros((2, T, 64), bool)
     spikes[0] = True
     save_spikes(tmp_path / "mine.npz", spikes, labels=np.array([3, 4]))
     out = tmp_path / "run"
@@ -112,8 +115,8 @@ def test_own_spike_file(tmp_path, examples_dir):
                    str(tmp_path / "mine.npz"), "-o", str(out), "--json", "--no-progress")
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
-    # 64 channels x 50 steps in sample 0, nothing in sample 1: 1,600 input spikes per sample
-    assert summary["populations"]["pixels"]["spikes_per_sample"] == 64 * 50 / 2
+    # 64 channels x T steps in sample 0, nothing in sample 1: 64·T/2 input spikes per sample
+    assert summary["populations"]["pixels"]["spikes_per_sample"] == 64 * T / 2
     with np.load(out / "spikes.npz", allow_pickle=False) as z:
         assert (z["input/pixels"] == spikes).all()
         assert not z["spikes/hidden"][1].any()    # silent input, no bias: silent network
@@ -121,7 +124,8 @@ def test_own_spike_file(tmp_path, examples_dir):
 
 def test_spike_file_shape_error(tmp_path, examples_dir):
     from spikeport.data.spikefile import save_spikes
-    save_spikes(tmp_path / "wrong.npz", np.zeros((2, 50, 10), bool))
+    T = load_spec(examples_dir / "digits_sbp.yaml").sample_steps
+    save_spikes(tmp_path / "wrong.npz", np.zeros((2, T, 10), bool))
     proc = run_cli("simulate", str(examples_dir / "digits_sbp.yaml"), "--spikes",
                    str(tmp_path / "wrong.npz"))
-    assert_one_line_error(proc, "wrong.npz", "(2, 50, 10)", "n=64")
+    assert_one_line_error(proc, "wrong.npz", f"(2, {T}, 10)", "n=64")
