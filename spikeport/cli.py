@@ -160,6 +160,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_deploy)
 
     p = sub.add_parser(
+        "energy", help="energy and time of a Lava run's measured op counts on chip profiles",
+        description="Price the op counts measured inside a Lava run (OUT/lava_infer.json, "
+                    "OUT/lava_learn.json) with hardware profiles: every figure a range with "
+                    "its sources; operations without a published energy are counted and "
+                    "reported as missing. Writes OUT/energy.json and OUT/energy.md.")
+    p.add_argument("out", metavar="OUT", help="run directory with Lava runs")
+    p.add_argument("--profile", action="append", default=None,
+                   help="profile name (loihi1, loihi2) or a .toml path; repeatable "
+                        "(default: loihi1 and loihi2)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=_cmd_energy)
+
+    p = sub.add_parser(
+        "map", help="map a network onto a chip profile's cores, with hardware readiness",
+        description="Assign populations and synapses to cores of a profile and report cores, "
+                    "memory per core, fan-in/out; refuse what does not fit; say per process "
+                    "whether a chip implementation exists.")
+    p.add_argument("source", help="run directory, fixed-point network directory or spec YAML")
+    p.add_argument("--profile", default="loihi2", help="profile name or .toml (default: loihi2)")
+    p.add_argument("--infer-only", action="store_true", help="map for inference (no learning)")
+    p.set_defaults(func=_cmd_map)
+
+    p = sub.add_parser(
         "demo", help="the end-to-end demo on the digits network",
         description="Deploy examples/digits_sbp.yaml: train it in Brian2 (5 epochs), convert it "
                     "to Lava fixed point, run 100 test digits on Lava and compare with the "
@@ -261,6 +284,32 @@ def _cmd_deploy(args) -> int:
     return 0
 
 
+def _cmd_energy(args) -> int:
+    from pathlib import Path
+
+    from spikeport.hw_profiles.energy import energy_report, format_energy
+    from spikeport.io import atomic_write_json, atomic_write_text
+
+    report = energy_report(args.out, profiles=tuple(args.profile or ("loihi1", "loihi2")))
+    text = format_energy(report)
+    atomic_write_json(Path(args.out) / "energy.json", report)
+    atomic_write_text(Path(args.out) / "energy.md", text + "\n")
+    print(json.dumps(report, indent=2) if args.json else text)
+    return 0
+
+
+def _cmd_map(args) -> int:
+    from spikeport.hw_profiles.mapping import (format_mapping, format_readiness,
+                                               hardware_readiness, map_network)
+
+    learn = not args.infer_only
+    print(format_readiness(hardware_readiness(args.source, args.profile, learn=learn),
+                           profile=args.profile))
+    print()
+    print(format_mapping(map_network(args.source, args.profile, learn=learn)))
+    return 0
+
+
 def _cmd_demo(args) -> int:
     from spikeport.pipeline import demo
 
@@ -291,6 +340,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("spikeport: interrupted", file=sys.stderr)
         return 130
+    except Exception:
+        # a bug in spikeport: keep Python's traceback (Brian2's import replaces the hook with
+        # one that asks users to report spikeport's bugs to Brian2)
+        sys.excepthook = sys.__excepthook__
+        raise
 
 
 if __name__ == "__main__":
