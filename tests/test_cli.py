@@ -129,3 +129,14 @@ def test_spike_file_shape_error(tmp_path, examples_dir):
     proc = run_cli("simulate", str(examples_dir / "digits_sbp.yaml"), "--spikes",
                    str(tmp_path / "wrong.npz"))
     assert_one_line_error(proc, "wrong.npz", f"(2, {T}, 10)", "n=64")
+
+
+def test_map_refuses_sbp_on_loihi1_and_maps_on_loihi2(examples_dir):
+    spec = str(examples_dir / "digits_sbp.yaml")
+    proc = run_cli("map", spec, "--profile", "loihi1")
+    assert_one_line_error(proc, "graded per-neuron third factor", "loihi1")
+    ok = run_cli("map", spec, "--profile", "loihi1", "--infer-only")
+    assert ok.returncode == 0, ok.stderr
+    ok2 = run_cli("map", spec, "--profile", "loihi2")
+    assert ok2.returncode == 0, ok2.stderr
+    assert "SBPRelay" in ok2.stdout
