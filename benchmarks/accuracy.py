@@ -101,6 +101,8 @@ def main(argv=None):
     ap.add_argument("--threshold", type=float, default=None,
                     help="validation accuracy for epochs-to-threshold (default: per dataset)")
     ap.add_argument("--dense-etas", default="0.003,0.01,0.03")
+    ap.add_argument("--networks", default="sbp,nosbp,dense",
+                    help="which networks to (re)run; others keep their entry in --out")
     ap.add_argument("--train-samples", type=int, default=None)
     ap.add_argument("--eval-samples", type=int, default=None)
     ap.add_argument("--target", default="auto")
@@ -122,17 +124,23 @@ def main(argv=None):
               f"{seeds[0]})", flush=True)
         etas = [float(e) for e in args.dense_etas.split(",")]
         trials = {}
-        for eta in etas:
+        for eta in (etas if "dense" in args.networks.split(",") else []):
             net = with_output_eta(zoo.dense_twin(base), eta)
             trials[eta] = run_one(net, dataset, seeds[0], args, f"dense_eta{eta}", threshold)
-        best_eta = max(etas, key=lambda e: trials[e]["val_accuracy"])
+        best_eta = (max(etas, key=lambda e: trials[e]["val_accuracy"]) if trials else
+                    results["datasets"].get(dataset, {}).get("dense_eta"))
         nets = {"sbp": base, "nosbp": zoo.no_sbp_twin(base),
                 "dense": with_output_eta(zoo.dense_twin(base), best_eta)}
+        old = results["datasets"].get(dataset, {})
         entry = {"split": "see README: fixed split, test touched only for final numbers",
                  "epochs": args.epochs, "seeds": seeds, "dense_eta_search":
-                 {str(e): trials[e]["val_accuracy"] for e in etas}, "dense_eta": best_eta,
-                 "networks": {}}
+                 ({str(e): trials[e]["val_accuracy"] for e in etas} if trials else
+                  old.get("dense_eta_search")), "dense_eta": best_eta,
+                 "networks": dict(old.get("networks", {}))}
+        wanted = args.networks.split(",")
         for tag, net in nets.items():
+            if tag not in wanted:
+                continue
             runs = []
             for seed in seeds:
                 if tag == "dense" and seed == seeds[0]:
@@ -143,6 +151,7 @@ def main(argv=None):
         if args.train_samples or args.eval_samples:
             entry["subset"] = {"train_samples": args.train_samples,
                                "eval_samples": args.eval_samples}
+        entry["command"] = results["command"]
         results["datasets"][dataset] = entry
         atomic_write_json(out_path, results)
         print(markdown(dataset, entry), flush=True)

@@ -40,14 +40,21 @@ def no_sbp_twin(net: Network) -> Network:
 
 
 def dense_twin(net: Network) -> Network:
-    """No SBP (no rule on the hidden layer) and all-to-all synapses into the readout."""
+    """No SBP (no rule on the hidden layer) and all-to-all synapses into the readout.
+
+    With every hidden neuron reaching every output neuron, a readout restricted to excitatory
+    weights cannot express evidence *against* a class, so the twin's readout weights are
+    signed (mixed sign mode, bounds ±w_max): the strongest same-size network without SBP,
+    not a straw man."""
     readout = net.readout.population if net.readout else None
     projs = []
     for p in net.projections:
         if isinstance(p.learning, SBP):
             p = replace(p, learning=None)
         if p.post == readout and p.connectivity.kind == "fan_out":
-            p = replace(p, connectivity=Connectivity("all"))
+            bound = max(abs(p.w_max), abs(p.w_min)) if abs(p.w_max) != float("inf") else p.w_max
+            p = replace(p, connectivity=Connectivity("all"), sign_mode="mixed",
+                        w_min=-bound, w_max=bound)
         projs.append(p)
     return replace(net, name=f"{net.name}_dense", projections=tuple(projs))
 
