@@ -184,9 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "demo", help="the end-to-end demo on the digits network",
-        description="Deploy examples/digits_sbp.yaml: train it in Brian2 (5 epochs), convert it "
-                    "to Lava fixed point, run 100 test digits on Lava and compare with the "
-                    "Brian2 reference on the same input spikes.")
+        description="Print the spike summary of examples/digits_sbp.yaml in the Brian2 "
+                    "reference, then deploy it: train in Brian2 (5 epochs), convert to Lava "
+                    "fixed point, run 100 test digits on Lava and compare with the Brian2 "
+                    "reference on the same input spikes.")
     p.add_argument("--spec", default=None, help="spec to demo (default: examples/digits_sbp.yaml)")
     p.add_argument("-o", "--out", default=None, help="run directory (default: runs/demo)")
     p.set_defaults(func=_cmd_demo)

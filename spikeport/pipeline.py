@@ -216,5 +216,8 @@ def demo(spec: str | Path | None = None, out: str | Path | None = None) -> str:
 
     spec = Path(spec) if spec else repo_root() / "examples" / "digits_sbp.yaml"
     out = Path(out) if out else repo_root() / "runs" / "demo"
+    untrained = run_simulate(spec, samples=50, split="test", progress=True)
+    print("Brian2 reference, untrained network:\n" + format_summary(untrained) + "\n",
+          flush=True)
     summary = deploy(spec, out, epochs=5, samples=100, progress=True)
     return format_deploy(summary) + f"\n\neverything is in {out}"
