@@ -88,9 +88,9 @@ def machine_info() -> dict:
     return info
 
 
-# The dense network's best Brian2 rate (0.0005, benchmarks/results/accuracy.json) cannot be
+# The dense network's best Brian2 rate (0.001, benchmarks/results/accuracy.json) cannot be
 # realised in Lava fixed point (closest 0.0018: the rule scale m·2^e bottoms out at 2^-7 per
-# trace unit), so the on-chip dense variant uses the smallest grid rate Lava can realise.
+# trace unit), so the on-chip dense variant uses the next grid rate, which Lava can realise.
 DENSE_ETA = 0.002
 
 
