@@ -300,8 +300,12 @@ def _cmd_energy(args) -> int:
 
 
 def _cmd_map(args) -> int:
-    from spikeport.hw_profiles.mapping import (format_mapping, format_readiness,
-                                               hardware_readiness, map_network)
+    from spikeport.hw_profiles.mapping import (
+        format_mapping,
+        format_readiness,
+        hardware_readiness,
+        map_network,
+    )
 
     learn = not args.infer_only
     print(format_readiness(hardware_readiness(args.source, args.profile, learn=learn),

@@ -193,7 +193,8 @@ def format_deploy(s: dict) -> str:
                   f"| Lava fixed_pt | {100 * s['lava_accuracy']:.1f}% |", "",
                   f"Same predicted class on {100 * s['classification_agreement']:.1f}% of samples."]
     if s["spike_count_correlation"]:
-        lines += ["", "| population | spike-count correlation | Lava rate (Hz) |", "|---|---:|---:|"]
+        lines += ["", "| population | spike-count correlation | Lava rate (Hz) |",
+                  "|---|---:|---:|"]
         for p, c in s["spike_count_correlation"].items():
             lines.append(f"| {p} | {c:.3f} | {s['lava']['rates_hz'].get(p, 0):.1f} |")
     lines += ["", f"Lava: {s['lava']['steps_per_s']:.0f} steps/s; total {s['wall_time_s']:.0f} s."]

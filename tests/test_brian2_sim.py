@@ -5,8 +5,15 @@ import math
 import numpy as np
 import pytest
 
-from spikeport.models import (BetweenSamples, InputPopulation, LIFPopulation, Network,
-                              Projection, WeightInit, load_spec)
+from spikeport.models import (
+    BetweenSamples,
+    InputPopulation,
+    LIFPopulation,
+    Network,
+    Projection,
+    WeightInit,
+    load_spec,
+)
 from spikeport.models.brian2_sim import readout_labels, simulate
 from spikeport.models.weights import initial_weights
 

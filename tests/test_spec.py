@@ -6,10 +6,28 @@ import numpy as np
 import pytest
 
 from spikeport.errors import SpecError
-from spikeport.models import (NACA, SBP, STDP, STP, BetweenSamples, Connectivity, Encoder,
-                              Homeostasis, InputPopulation, LIFPopulation, Network, Projection,
-                              Readout, SupervisedSTDP, Teacher, WeightInit, dump_spec, load_spec,
-                              save_spec, spec_from_yaml)
+from spikeport.models import (
+    NACA,
+    SBP,
+    STDP,
+    STP,
+    BetweenSamples,
+    Connectivity,
+    Encoder,
+    Homeostasis,
+    InputPopulation,
+    LIFPopulation,
+    Network,
+    Projection,
+    Readout,
+    SupervisedSTDP,
+    Teacher,
+    WeightInit,
+    dump_spec,
+    load_spec,
+    save_spec,
+    spec_from_yaml,
+)
 from spikeport.models.weights import check_weights, connectivity_mask, initial_weights
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -27,7 +27,8 @@ _UNITS = {
     "Hz": ("Hz", 1.0),
     "kHz": ("Hz", 1e3),
 }
-_QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?inf)\s*([A-Za-z]*)\s*$")
+_QUANTITY = re.compile(
+    r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?inf)\s*([A-Za-z]*)\s*$")
 
 
 def quantity(unit: str | None = None, **kwargs):
@@ -78,7 +79,8 @@ def check_choice(where: str, field: str, value: Any, choices) -> None:
 
 def check_name(where: str, field: str, value: Any) -> None:
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
-        raise fail(where, field, value, "an identifier (letters, digits, _; not starting with a digit)")
+        raise fail(where, field, value,
+                   "an identifier (letters, digits, _; not starting with a digit)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -128,7 +130,8 @@ def from_dict(cls, data: Any, where: str, resolvers: dict | None = None):
     """
     resolvers = resolvers or {}
     if not isinstance(data, dict):
-        raise SpecError(f"{where}: expected a mapping of fields, got {type(data).__name__} {data!r}")
+        raise SpecError(f"{where}: expected a mapping of fields, got "
+                        f"{type(data).__name__} {data!r}")
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     unknown = sorted(set(data) - set(fields))

@@ -17,8 +17,16 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal, Union
 
 from spikeport.errors import SpecError
-from spikeport.models._fields import (check_choice, check_finite, check_int, check_positive,
-                                      check_range, fail, from_dict, quantity)
+from spikeport.models._fields import (
+    check_choice,
+    check_finite,
+    check_int,
+    check_positive,
+    check_range,
+    fail,
+    from_dict,
+    quantity,
+)
 
 EPOCH_PER_SAMPLE = "T"
 

@@ -26,11 +26,28 @@ from typing import Literal
 import yaml
 
 from spikeport.errors import SpecError
-from spikeport.models._fields import (check_choice, check_finite, check_int, check_name,
-                                      check_positive, check_range, fail, from_dict, quantity,
-                                      to_dict)
-from spikeport.models.rules import (EPOCH_PER_SAMPLE, SBP, STDP, STP, Homeostasis,
-                                    LearningRule, SupervisedSTDP, rule_from_dict)
+from spikeport.models._fields import (
+    check_choice,
+    check_finite,
+    check_int,
+    check_name,
+    check_positive,
+    check_range,
+    fail,
+    from_dict,
+    quantity,
+    to_dict,
+)
+from spikeport.models.rules import (
+    EPOCH_PER_SAMPLE,
+    SBP,
+    STDP,
+    STP,
+    Homeostasis,
+    LearningRule,
+    SupervisedSTDP,
+    rule_from_dict,
+)
 
 SCHEMA = "spikeport/1"
 SIGN_MODES = ("mixed", "excitatory", "inhibitory")
