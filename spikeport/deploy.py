@@ -26,26 +26,11 @@ import numpy as np
 
 from spikeport.errors import DataError
 from spikeport.io import atomic_savez, atomic_write_json, atomic_write_text
-from spikeport.models.artefact import Artefact, is_artefact, load_artefact
+from spikeport.models.artefact import is_artefact, load_artefact, load_source
 from spikeport.models.spec import load_spec, save_spec
 
 FIXED = "fixed"
 FIXED_LEARNED = "fixed_learned"
-
-
-def load_source(source: str | Path) -> Artefact:
-    """An artefact as is, or a spec (YAML or zoo name) with its initial weights."""
-    from spikeport.models import zoo
-    from spikeport.models.weights import initial_weights
-
-    source = Path(source)
-    if is_artefact(source):
-        return load_artefact(source)
-    if not source.exists() and str(source) in zoo.names():
-        net = zoo.load(str(source))
-        return Artefact(net, initial_weights(net))
-    net = load_spec(source)
-    return Artefact(net, initial_weights(net, source.parent))
 
 
 def convert(source: str | Path, out: str | Path, options=None) -> dict:
@@ -88,7 +73,7 @@ def run_on_lava(out: str | Path, learn: bool = False, samples: int = 100,
     """`spikeport run`: inference (default: test split) or learning (default: train split) on
     Lava for ``samples`` samples; writes ``lava_{infer,learn}.json/.npz``."""
     from spikeport.lava_processes.run import run_lava_subprocess
-    from spikeport.models.brian2_sim import readout_labels
+    from spikeport.models.brian2_sim import predict
     from spikeport.pipeline import load_batch
 
     out = Path(out)
@@ -115,7 +100,7 @@ def run_on_lava(out: str | Path, learn: bool = False, samples: int = 100,
                "fixed_network": str(fixed_dir), "ops": result.ops,
                "rates_hz": {p: float(s.mean() / net.dt) for p, s in result.spikes.items()}}
     if net.readout is not None and (batch.labels >= 0).all():
-        pred = readout_labels(net, result.counts(net.readout.population))
+        pred = predict(net, result)
         key = "accuracy_while_learning" if learn else "accuracy"
         summary[key] = float((pred == batch.labels).mean())
     arrays = {f"spikes/{k}": v for k, v in result.spikes.items()}
@@ -144,7 +129,7 @@ def deploy(source: str | Path, out: str | Path, epochs: int = 8, samples: int = 
            progress: bool = True, timeout: float = 3600) -> dict:
     """`spikeport deploy`: train in Brian2 if given a spec → convert → Lava inference on
     ``samples`` test samples → the Brian2 reference on the same input spikes → summary."""
-    from spikeport.models.brian2_sim import readout_labels, simulate
+    from spikeport.models.brian2_sim import predict, simulate
     from spikeport.models.trainer import train
     from spikeport.pipeline import load_batch
 
@@ -169,9 +154,8 @@ def deploy(source: str | Path, out: str | Path, epochs: int = 8, samples: int = 
                "lava": {k: v for k, v in lava.items() if not k.startswith("_")},
                "wall_time_s": time.perf_counter() - t0}
     if net.readout is not None:
-        pop = net.readout.population
-        ref_pred = readout_labels(net, ref.counts(pop))
-        lava_pred = readout_labels(net, lava["_result"].counts(pop))
+        ref_pred = predict(net, ref)
+        lava_pred = predict(net, lava["_result"])
         summary["brian2_accuracy"] = float((ref_pred == batch.labels).mean())
         summary["lava_accuracy"] = float((lava_pred == batch.labels).mean())
         summary["classification_agreement"] = float((ref_pred == lava_pred).mean())

@@ -51,7 +51,6 @@ def encode_batch(net: Network, X: np.ndarray, labels: np.ndarray, sample_ids: np
     ``seed``, e.g. a per-epoch seed for training)."""
     seed = net.seed if seed is None else seed
     from spikeport.data.encoders import encode
-    from spikeport.data.teaching import teaching_spikes
 
     if len(net.inputs) != 1:
         raise SpecError(f"network '{net.name}': a dataset feeds exactly one input population; "
@@ -65,15 +64,22 @@ def encode_batch(net: Network, X: np.ndarray, labels: np.ndarray, sample_ids: np
         "t_min": enc.t_min, "t_max": enc.t_max if enc.t_max >= 0 else net.sample_steps - 1,
         "threshold": enc.threshold}
     spikes = encode(X, enc.kind, net.sample_steps, net.dt, seed, sample_ids, **params)
-    teacher = None
-    if net.teacher is not None:
-        t = net.teacher
-        n_out = net.size(t.population)
-        teacher = teaching_spikes(labels, n_out, net.sample_steps, net.dt, t.rate, kind=t.kind,
-                                  seed=seed, sample_ids=sample_ids,
-                                  neurons_per_class=n_out // net.readout.n_classes)
-    return Batch({inp.name: spikes}, np.asarray(labels), np.asarray(sample_ids), teacher,
-                 dataset, split)
+    return Batch({inp.name: spikes}, np.asarray(labels), np.asarray(sample_ids),
+                 teacher_batch(net, labels, sample_ids, seed), dataset, split)
+
+
+def teacher_batch(net: Network, labels: np.ndarray, sample_ids: np.ndarray,
+                  seed: int | None = None) -> np.ndarray | None:
+    """The spec's teaching spike trains for these samples (None without a teacher)."""
+    from spikeport.data.teaching import teaching_spikes
+
+    t = net.teacher
+    if t is None:
+        return None
+    n_out = net.size(t.population)
+    return teaching_spikes(labels, n_out, net.sample_steps, net.dt, t.rate, kind=t.kind,
+                           seed=net.seed if seed is None else seed, sample_ids=sample_ids,
+                           neurons_per_class=n_out // net.readout.n_classes)
 
 
 def load_batch(net: Network, dataset: str | None, data_dir: str | None, split: str,
@@ -111,22 +117,13 @@ def load_batch(net: Network, dataset: str | None, data_dir: str | None, split: s
 def spikes_batch(net: Network, spikes: np.ndarray, labels: np.ndarray, sample_ids: np.ndarray,
                  dataset: str = "", split: str = "") -> Batch:
     """A batch from spikes that already exist (event data, a user's spike file)."""
-    from spikeport.data.teaching import teaching_spikes
-
     inp = net.inputs[0]
     if spikes.ndim != 3 or spikes.shape[1:] != (net.sample_steps, inp.n):
         raise DataError(f"{dataset or 'spikes'}: spike array shape {spikes.shape} does not "
                         f"match input '{inp.name}' (n_samples, sample_steps="
                         f"{net.sample_steps}, n={inp.n})")
-    teacher = None
-    if net.teacher is not None:
-        t = net.teacher
-        n_out = net.size(t.population)
-        teacher = teaching_spikes(labels, n_out, net.sample_steps, net.dt, t.rate, kind=t.kind,
-                                  seed=net.seed, sample_ids=sample_ids,
-                                  neurons_per_class=n_out // net.readout.n_classes)
     return Batch({inp.name: spikes.astype(bool)}, np.asarray(labels), np.asarray(sample_ids),
-                 teacher, dataset, split)
+                 teacher_batch(net, labels, sample_ids), dataset, split)
 
 
 def provenance(net: Network, **extra) -> dict:
@@ -140,7 +137,7 @@ def provenance(net: Network, **extra) -> dict:
 
 def simulate_summary(net: Network, result, batch: Batch) -> dict:
     """Spike statistics per population and the readout accuracy."""
-    from spikeport.models.brian2_sim import readout_labels
+    from spikeport.models.brian2_sim import predict
 
     T = net.sample_steps
     pops = {}
@@ -157,7 +154,7 @@ def simulate_summary(net: Network, result, batch: Batch) -> dict:
            "samples_per_s": len(batch.labels) / max(result.wall_time, 1e-9),
            "backend": f"brian2 ({result.target})"}
     if net.readout is not None and (batch.labels >= 0).all():
-        pred = readout_labels(net, result.counts(net.readout.population))
+        pred = predict(net, result)
         out["accuracy"] = float((pred == batch.labels).mean())
     return out
 

@@ -8,9 +8,6 @@ post-management phase, i.e. after the step's spike, reset and learning phases.
 
 from __future__ import annotations
 
-import contextlib
-import signal
-
 import numpy as np
 import pytest
 
@@ -18,6 +15,7 @@ import spikeport.kernels as k
 
 lava = pytest.importorskip("lava")
 
+import lava_util  # noqa: E402
 from lava.magma.core.learning.constants import W_TRACE  # noqa: E402
 from lava.magma.core.learning.learning_rule import (  # noqa: E402
     Loihi2FLearningRule,
@@ -26,58 +24,19 @@ from lava.magma.core.learning.learning_rule import (  # noqa: E402
 from lava.magma.core.learning.product_series import ProductSeries  # noqa: E402
 from lava.magma.core.learning.random import ConnVarRandom, TraceRandom  # noqa: E402
 from lava.magma.core.learning.symbolic_equation import SymbolicEquation  # noqa: E402
-from lava.magma.core.run_conditions import RunSteps  # noqa: E402
-from lava.magma.core.run_configs import Loihi2SimCfg  # noqa: E402
 from lava.proc.dense.process import Dense, LearningDense  # noqa: E402
 from lava.proc.io import sink  # noqa: E402
 from lava.proc.io.source import RingBuffer  # noqa: E402
 from lava.proc.learning_rules.stdp_learning_rule import STDPLoihi  # noqa: E402
 from lava.proc.lif.process import LIF  # noqa: E402
-from lava.proc.monitor.process import Monitor  # noqa: E402
 from lava.utils.weightutils import SignMode as LavaSignMode  # noqa: E402
 
 pytestmark = pytest.mark.lava
 
-RUN_CFG = Loihi2SimCfg(select_tag="fixed_pt")
-DEADLINE_S = 60
-
-
-@contextlib.contextmanager
-def _deadline(seconds: int = DEADLINE_S):
-    """Fail instead of hanging forever if a Lava run stalls (Lava can hang silently)."""
-
-    def _raise(signum, frame):
-        raise TimeoutError(f"Lava run exceeded {seconds} s")
-
-    old = signal.signal(signal.SIGALRM, _raise)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
-
-
-def _run(proc, steps: int, monitors: dict, variables: dict | None = None) -> dict:
-    """Run the graph containing ``proc``; return monitor data and final ``Var.get()`` values
-    under their keys; always stop the runtime."""
-    with _deadline():
-        try:
-            proc.run(condition=RunSteps(num_steps=steps), run_cfg=RUN_CFG)
-            out = {}
-            for key, (mon, target, name) in monitors.items():
-                out[key] = np.asarray(mon.get_data()[target.name][name])
-            for key, var in (variables or {}).items():
-                out[key] = np.asarray(var.get())
-            return out
-        finally:
-            proc.stop()
-
-
-def _probe(target, var_name: str, steps: int):
-    mon = Monitor()
-    mon.probe(getattr(target, var_name), steps)
-    return mon, target, var_name
+RUN_CFG = lava_util.RUN_CFG
+_deadline = lava_util.deadline
+_run = lava_util.run
+_probe = lava_util.probe
 
 
 # --------------------------------------------------------------------------- (a) LIF

@@ -11,8 +11,6 @@ kernels alone (the order of one step is in its docstring).
 
 from __future__ import annotations
 
-import contextlib
-import signal
 from dataclasses import replace
 
 import numpy as np
@@ -43,16 +41,15 @@ from spikeport.models.weights import initial_weights
 
 lava = pytest.importorskip("lava")
 
+import lava_util  # noqa: E402
 from lava.magma.core.learning.product_series import ProductSeries  # noqa: E402
 from lava.magma.core.learning.symbolic_equation import SymbolicEquation  # noqa: E402
 from lava.magma.core.run_conditions import RunSteps  # noqa: E402
-from lava.magma.core.run_configs import Loihi2SimCfg  # noqa: E402
 from lava.proc.dense.process import Dense, LearningDense  # noqa: E402
 from lava.proc.io import sink  # noqa: E402
 from lava.proc.io.source import RingBuffer  # noqa: E402
 from lava.proc.learning_rules.stdp_learning_rule import STDPLoihi  # noqa: E402
 from lava.proc.lif.process import LIF  # noqa: E402
-from lava.proc.monitor.process import Monitor  # noqa: E402
 from lava.utils.weightutils import SignMode as LavaSignMode  # noqa: E402
 
 from spikeport.converters.to_lava import build_graph, lava_rule  # noqa: E402
@@ -62,40 +59,10 @@ from spikeport.lava_processes.schedule import collect  # noqa: E402
 from spikeport.lava_processes.sources import SpikeSource  # noqa: E402
 
 pytestmark = pytest.mark.lava
-RUN_CFG = Loihi2SimCfg(select_tag="fixed_pt")
-DEADLINE_S = 60
-
-
-@contextlib.contextmanager
-def _deadline(seconds: int = DEADLINE_S):
-    def _raise(signum, frame):
-        raise TimeoutError(f"Lava run exceeded {seconds} s")
-
-    old = signal.signal(signal.SIGALRM, _raise)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
-
-
-def _run(proc, steps: int, monitors: dict, variables: dict | None = None) -> dict:
-    with _deadline():
-        try:
-            proc.run(condition=RunSteps(num_steps=steps), run_cfg=RUN_CFG)
-            out = {key: np.asarray(mon.get_data()[target.name][name])
-                   for key, (mon, target, name) in monitors.items()}
-            out.update({key: np.asarray(var.get()) for key, var in (variables or {}).items()})
-            return out
-        finally:
-            proc.stop()
-
-
-def _probe(target, var_name: str, steps: int):
-    mon = Monitor()
-    mon.probe(getattr(target, var_name), steps)
-    return mon, target, var_name
+RUN_CFG = lava_util.RUN_CFG
+_deadline = lava_util.deadline
+_run = lava_util.run
+_probe = lava_util.probe
 
 
 # ------------------------------------------------------------------------------- kernel replay

@@ -84,3 +84,19 @@ def load_artefact(path: str | Path) -> Artefact:
             raise DataError(f"{path / METRICS}: not valid JSON ({exc.msg} at line "
                             f"{exc.lineno})") from None
     return Artefact(net, weights, thresholds, metrics, path)
+
+
+def load_source(source: str | Path) -> Artefact:
+    """What a command can start from: a trained artefact as is, or a spec (a YAML file or a
+    zoo name such as ``mnist_sbp_nosbp``) with its initial weights."""
+    from spikeport.models import zoo
+    from spikeport.models.weights import initial_weights
+
+    source = Path(source)
+    if is_artefact(source):
+        return load_artefact(source)
+    if not source.exists() and str(source) in zoo.names():
+        net = zoo.load(str(source))
+        return Artefact(net, initial_weights(net))
+    net = load_spec(source)
+    return Artefact(net, initial_weights(net, source.parent))

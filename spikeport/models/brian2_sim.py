@@ -90,6 +90,11 @@ def readout_labels(net: Network, counts: np.ndarray) -> np.ndarray:
     return np.argmax(per_class, axis=1)
 
 
+def predict(net: Network, result) -> np.ndarray:
+    """Predicted class per sample of any backend's result (anything with ``counts(pop)``)."""
+    return readout_labels(net, result.counts(net.readout.population))
+
+
 def _check_supported(net: Network) -> None:
     for proj in net.projections:
         if proj.delay:

@@ -20,10 +20,14 @@ import numpy as np
 
 from spikeport import seeds
 from spikeport.errors import DataError
-from spikeport.models import zoo
-from spikeport.models.artefact import Artefact, is_artefact, load_artefact, save_artefact
-from spikeport.models.spec import Network, load_spec
-from spikeport.models.weights import initial_weights
+from spikeport.models.artefact import (
+    Artefact,
+    is_artefact,
+    load_artefact,
+    load_source,
+    save_artefact,
+)
+from spikeport.models.spec import Network
 
 
 def cython_available() -> bool:
@@ -65,13 +69,13 @@ def load_split(net: Network, dataset: str, data_dir: str | None, split: str,
 def evaluate_weights(net: Network, weights, thresholds, split: Split, dataset: str,
                      target: str = "numpy", progress: bool = False) -> dict:
     """Accuracy (and spike rates) of fixed weights on one split; learning off."""
-    from spikeport.models.brian2_sim import readout_labels, simulate
+    from spikeport.models.brian2_sim import predict, simulate
     from spikeport.pipeline import encode_batch
 
     batch = encode_batch(net, split.X, split.y, split.ids, dataset, split.name)
     res = simulate(net, batch.inputs, weights, teacher=batch.teacher, target=target,
                    progress=progress, learn=False, thresholds=thresholds or None)
-    pred = readout_labels(net, res.counts(net.readout.population))
+    pred = predict(net, res)
     return {"accuracy": float((pred == split.y).mean()), "samples": int(len(split.y)),
             "wall_time_s": res.wall_time,
             "rates_hz": {p: float(res.spikes[p].mean() / net.dt) for p in res.spikes}}
@@ -87,22 +91,12 @@ def train(spec: str | Path, out: str | Path, dataset: str | None = None,
     from. With ``resume`` and an artefact
     already in ``out``, training continues from its last finished epoch up to ``epochs``.
     """
-    from spikeport.models.brian2_sim import readout_labels, simulate
+    from spikeport.models.brian2_sim import predict, simulate
     from spikeport.pipeline import default_dataset, encode_batch, provenance
 
     out = Path(out)
     spec = Path(spec)
-    if resume and is_artefact(out):
-        art = load_artefact(out)
-    elif is_artefact(spec):
-        src = load_artefact(spec)
-        art = Artefact(src.net, src.weights, src.thresholds, dict(src.metrics))
-    elif not spec.exists() and str(spec) in zoo.names():
-        net = zoo.load(str(spec))
-        art = Artefact(net, initial_weights(net), {}, {})
-    else:
-        net = load_spec(spec)
-        art = Artefact(net, initial_weights(net, spec.parent), {}, {})
+    art = load_artefact(out) if resume and is_artefact(out) else load_source(spec)
     net = art.net
     if net.readout is None:
         raise DataError(f"{spec}: training needs a readout population to score accuracy")
@@ -143,7 +137,7 @@ def train(spec: str | Path, out: str | Path, dataset: str | None = None,
                            progress=progress, learn=True, thresholds=thresholds or None)
             train_time = time.perf_counter() - t0
             weights, thresholds = res.weights, res.thresholds
-            pred = readout_labels(net, res.counts(net.readout.population))
+            pred = predict(net, res)
             row = {"epoch": epoch,
                    "train_accuracy_while_learning": float((pred == batch.labels).mean()),
                    "train_time_s": train_time,
