@@ -192,6 +192,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--out", default=None, help="run directory (default: runs/demo)")
     p.set_defaults(func=_cmd_demo)
 
+    # [parsers: compare (issue 5)]
+    # [parsers: nir (issue 9)]
+    # [parsers: continual (issue 8)]
+    # [parsers: sweep (issue 10)]
+
     p = sub.add_parser("validate", help="check a spec file and print it with every default",
                        description="Load a spec, run every check, print the normalised YAML.")
     p.add_argument("spec")
@@ -327,6 +332,15 @@ def _cmd_validate(args) -> int:
 
     print(dump_spec(load_spec(args.spec)), end="")
     return 0
+
+
+# [commands: compare (issue 5)]
+
+# [commands: nir (issue 9)]
+
+# [commands: continual (issue 8)]
+
+# [commands: sweep (issue 10)]
 
 
 def main(argv: list[str] | None = None) -> int:
