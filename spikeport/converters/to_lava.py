@@ -127,6 +127,9 @@ def build_graph(fixed: FixedNetwork, inputs: dict[str, np.ndarray],
     ``teacher``. ``record_dir``/``flush_steps``: where and how often models file their results
     (see :mod:`spikeport.lava_processes.schedule`).
     """
+    from spikeport.lava_processes import prepare_lava_import
+
+    prepare_lava_import()
     from spikeport.lava_processes.dense import PlasticDense, ResetDense
     from spikeport.lava_processes.lif import ThirdFactorLIF
     from spikeport.lava_processes.relay import SBPRelay
@@ -169,7 +172,7 @@ def build_graph(fixed: FixedNetwork, inputs: dict[str, np.ndarray],
         if proj.name in plastic:
             mask = proj.learn_mask
             conn = PlasticDense(weights=w, rule=proj.rule.to_dict(), weight_exp=proj.weight_exp,
-                                sign_mode=proj.sign_mode,
+                                sign_mode=proj.sign_mode, num_weight_bits=proj.num_weight_bits,
                                 learn_mask=None if mask is None or mask.all() else mask.T,
                                 learn=True, key=k, name=f"proj_{i}", **sched, **common)
             post.s_out_bap.connect(conn.s_in_bap)
@@ -179,7 +182,8 @@ def build_graph(fixed: FixedNetwork, inputs: dict[str, np.ndarray],
                 post.s_out_y3.connect(conn.s_in_y3)
         else:
             conn = ResetDense(weights=w, weight_exp=proj.weight_exp, sign_mode=proj.sign_mode,
-                              key=k, name=f"proj_{i}", **sched, **common)
+                              num_weight_bits=proj.num_weight_bits, key=k, name=f"proj_{i}",
+                              **sched, **common)
         spikes_of(proj.pre).connect(conn.s_in)
         conn.a_out.connect(post.a_in)
         g.connections[proj.name] = conn

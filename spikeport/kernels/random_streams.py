@@ -53,6 +53,13 @@ class _Stream:
             return self._rng.integers(0, TRACE_IMPULSE_RANDOM_HIGH, size=count, dtype=np.int64)
         return self._rng.random(count)
 
+    @property
+    def values(self) -> np.ndarray:
+        """The draws made so far (read-only view)."""
+        view = self._values.view()
+        view.flags.writeable = False
+        return view
+
     def at(self, position: int) -> int | float:
         if position < 0:
             raise ValueError(
@@ -111,6 +118,19 @@ class RandomStreams:
     def y_impulse(self, position: int) -> np.ndarray:
         """Integer in [0, 128) per batch element: rounds fractional y impulses."""
         return np.array([s.at(position) for s in self._y_impulse])
+
+    def table(self, name: str, last: int) -> np.ndarray:
+        """Positions 0..last of one trace stream (``x_decay``, ``x_impulse``, ``y_decay``,
+        ``y_impulse``) for every batch element, ``(B, last + 1)``: a whole run's draws at once
+        for the emulator."""
+        if name not in ("x_decay", "x_impulse", "y_decay", "y_impulse"):
+            raise ValueError(f"stream name={name!r} is not one of x_decay, x_impulse, y_decay, "
+                             "y_impulse")
+        rows = []
+        for stream in getattr(self, f"_{name}"):
+            stream.at(last)
+            rows.append(stream.values[:last + 1])
+        return np.stack(rows)
 
     def synaptic(self, position: int) -> float:
         """Float in [0, 1) shared by all synapses (seed 2): rounds dw/dd/dt at an epoch end."""

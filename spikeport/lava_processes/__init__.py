@@ -13,3 +13,24 @@ nothing outside this package (and :mod:`spikeport.converters.to_lava`, lazily) d
 Lava imports every module of this folder (under a bare name) when it looks for ProcessModels:
 keep them import-safe, without scripts or dataclasses.
 """
+
+import multiprocessing as _mp
+import sys as _sys
+
+_LAVA_MP = "lava.magma.runtime.message_infrastructure.multiprocessing"
+
+
+def prepare_lava_import() -> None:
+    """Let Lava be imported after something else fixed the multiprocessing context.
+
+    Lava 0.10 calls ``multiprocessing.set_start_method('fork')`` when it is imported, which
+    raises once anything in the process has fixed the context (a tqdm progress bar does: it
+    creates a multiprocessing lock). If the fixed context is ``fork`` anyway, it is released so
+    that Lava's call sets the same method again; any other method is left alone (Lava needs
+    fork and will say so)."""
+    if _LAVA_MP in _sys.modules:
+        return
+    ctx = _mp.context._default_context
+    actual = getattr(ctx, "_actual_context", None)
+    if actual is not None and actual.get_start_method() == "fork":
+        ctx._actual_context = None

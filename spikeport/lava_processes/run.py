@@ -53,6 +53,9 @@ def run_lava(fixed, inputs: dict[str, np.ndarray], teacher: np.ndarray | None = 
     (n_samples, sample_steps, n_teacher) (needed to learn with supervised rules or SBP).
     ``flush_samples``: models file their spike records every so many samples (memory bound).
     """
+    from spikeport.lava_processes import prepare_lava_import
+
+    prepare_lava_import()
     from lava.magma.core.run_conditions import RunSteps
     from lava.magma.core.run_configs import Loihi2SimCfg
 
