@@ -85,6 +85,8 @@ def _scenario(name: str, seed: int):
         learn = False
     elif name == "sbp_step":
         opts = QuantizeOptions(sbp_epoch="step")
+    elif name == "bits5":  # 5-bit weights: Dense and LearningDense truncate 3 (4 MIXED) bits
+        opts = QuantizeOptions(num_weight_bits=5)
     elif name == "rest":  # no resets: 5 silent steps between samples (and no SBP then)
         net = net.replace(projections=(replace(sbp, learning=None),) + tuple(rest_projections),
                           between_samples=BetweenSamples("rest", rest_steps=5))
@@ -102,7 +104,7 @@ def _batch(net, seed: int, n: int = N_SAMPLES):
     return encode_batch(net, X, labels, np.arange(n))
 
 
-SCENARIOS = ("sbp", "sbp_step", "rest", "stdp", "inference")
+SCENARIOS = ("sbp", "sbp_step", "rest", "stdp", "bits5", "inference")
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -223,7 +225,7 @@ def _same(a, b, what: str) -> None:
 
 
 @pytest.mark.lava
-@pytest.mark.parametrize("scenario", ["sbp", "stdp", "inference"])
+@pytest.mark.parametrize("scenario", ["sbp", "stdp", "bits5", "inference"])
 def test_emulator_equals_spikeport_lava(scenario):
     from spikeport.lava_processes.run import run_lava
 

@@ -141,7 +141,9 @@ class _Plastic:
         self.r_y_imp = streams.table("y_impulse", last)[0]
         n_epochs = total_steps // self.t_epoch + 2
         self.r_syn = np.array([streams.synaptic(i) for i in range(n_epochs + 1)])
-        w = truncate_weights(np.asarray(proj.weights, dtype=np.int64), mode)
+        # LearningDense truncates the initial weights to the precision (no clip: see settle)
+        w = truncate_weights(np.asarray(proj.weights, dtype=np.int64), mode,
+                             proj.num_weight_bits)
         self.w = np.ascontiguousarray(w)
         self.settled = False
         self.x = np.zeros((2, n_pre), np.int64)
@@ -253,9 +255,10 @@ def _population(p) -> _Population:
                        threshold_to_acc(vth) if hp is not None else None)
 
 
-def _static_link(name, pre, post, exp, weights_pre_post, sign_mode) -> _Link:
+def _static_link(name, pre, post, exp, weights_pre_post, sign_mode, bits: int = 8) -> _Link:
     # What Dense does on its first step: clip to the sign mode's range, truncate low bits
-    w = quantize_dense_weights(np.asarray(weights_pre_post, dtype=np.int64).T, sign_mode).T
+    w = quantize_dense_weights(np.asarray(weights_pre_post, dtype=np.int64).T, sign_mode,
+                               bits).T
     w = np.ascontiguousarray(w)
     nnz = np.count_nonzero(w, axis=1).astype(np.int64)
     return _Link(name, pre, post, int(exp), w, nnz)
@@ -283,7 +286,7 @@ class Emulator:
                     self.relays[proj.name] = _Relay(proj)
             else:
                 link = _static_link(proj.name, proj.pre, proj.post, proj.weight_exp,
-                                    proj.weights, proj.sign_mode)
+                                    proj.weights, proj.sign_mode, proj.num_weight_bits)
             self.links.append(link)
         t = fixed.teacher
         needs_teacher = [p.name for p in fixed.projections if p.name in plastic

@@ -5,6 +5,8 @@ against, step by step. Slow (tens of numpy calls per step), exact, and short eno
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 import spikeport.kernels as k
@@ -40,7 +42,8 @@ def replay(fixed, inputs: dict, teacher=None, learn: bool = False) -> dict:
     for proj in fixed.projections:
         w = np.asarray(proj.weights).T
         if learn and proj.rule is not None:
-            eng = proj.rule.engine(proj.sign_mode)
+            eng = replace(proj.rule.engine(proj.sign_mode),
+                          num_weight_bits=proj.num_weight_bits)
             mask = proj.learn_mask
             engines[proj.name] = eng
             states[proj.name] = eng.init_state(
@@ -49,7 +52,8 @@ def replay(fixed, inputs: dict, teacher=None, learn: bool = False) -> dict:
                 relays[proj.name] = [proj.relay.params(proj.relay_fanout),
                                      relay_init_state(1, pops[proj.post].n)]
         else:
-            static[proj.name] = k.quantize_dense_weights(w, proj.sign_mode)
+            static[proj.name] = k.quantize_dense_weights(w, proj.sign_mode,
+                                                          proj.num_weight_bits)
     tc = fixed.teacher
     if teacher is not None and tc is not None and tc.drive is not None:
         mant, exp, mode = tc.drive

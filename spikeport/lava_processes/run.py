@@ -100,7 +100,8 @@ def _collect(graph, record_dir, collect, wall: float) -> LavaResult:
             weights[proj.name] = last["weights"].T.astype(np.int64)
         else:  # static: what Dense used (clipped and truncated by sign mode on its first step)
             weights[proj.name] = quantize_dense_weights(
-                np.asarray(proj.weights, dtype=np.int64).T, proj.sign_mode).T
+                np.asarray(proj.weights, dtype=np.int64).T, proj.sign_mode,
+                proj.num_weight_bits).T
         ops[f"projection:{proj.name}"] = {k: _as_int(v) for k, v in last.items()
                                           if k not in ("weights", "time_step")}
     for name in graph.relays:
