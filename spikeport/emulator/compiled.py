@@ -586,6 +586,57 @@ def active_synapses(mask, has_mask, row_count, tx, ty, use_x0, use_y0):
     return count
 
 
+@_jit
+def plastic_step(w, mask, has_mask, row_count, x, tx, y, ty, xh, yh, s_pre, s_post, third, t,
+                 t_epoch, k_dec, x_int, x_frac, y_int, y_frac, x_factor, x_live, y_factor,
+                 y_live, r_x_decay, r_x_imp, r_y_decay, r_y_imp, r_syn, products, factors,
+                 separable, post_mode, use_x0, use_y0, n_plastic, traces_per_epoch, w_lo, w_hi,
+                 clamp, nnz, ops):
+    """One Lava step of a plastic connection (kernels.engine.LearningEngine.step): the spike
+    phase of step ``t`` and, when ``t`` ends an epoch, the learning phase. Stream positions
+    follow from ``t``: the trace streams have advanced 2·t times, the synaptic stream once per
+    epoch. ``k_dec``: the rule's u decimation exponent (−1: no u dependency). ``ops``:
+    [syn_updates, trace_updates, epochs], incremented."""
+    within = (t - 1) % t_epoch + 1
+    spike_phase(x, tx, y, ty, s_pre, s_post, third, within, x_int, x_frac, y_int, y_frac,
+                r_y_imp[2 * t - 1], post_mode)
+    if t % t_epoch != 0:
+        return
+    epoch = t // t_epoch
+    pos = 2 * t
+    u_on = 0
+    if k_dec >= 0 and epoch % (1 << k_dec) == 0:
+        u_on = 1
+    if u_on:
+        ops[0] += n_plastic
+    else:
+        ops[0] += active_synapses(mask, has_mask, row_count, tx, ty, use_x0, use_y0)
+    ops[1] += traces_per_epoch
+    ops[2] += 1
+    replay_traces(x, tx, t_epoch, x_factor, x_live, x_int, x_frac, r_x_decay[pos],
+                  r_x_imp[pos], xh)
+    replay_traces(y, ty, t_epoch, y_factor, y_live, y_int, y_frac, r_y_decay[pos],
+                  r_y_imp[pos], yh)
+    if separable:
+        epoch_update_separable(w, mask, has_mask, products, factors, tx, ty, xh, yh, u_on,
+                               r_syn[epoch], w_lo, w_hi, clamp, nnz)
+    else:
+        epoch_update(w, mask, has_mask, products, factors, tx, ty, xh, yh, u_on, r_syn[epoch],
+                     w_lo, w_hi, clamp, nnz)
+    last = xh.shape[0] - 1
+    for k in range(x.shape[0]):
+        for i in range(x.shape[1]):
+            x[k, i] = xh[last, k, i]
+    if post_mode == 0:
+        for k in range(y.shape[0]):
+            for j in range(y.shape[1]):
+                y[k, j] = yh[last, k, j]
+    for i in range(tx.shape[0]):
+        tx[i] = 0
+    for j in range(ty.shape[0]):
+        ty[j] = 0
+
+
 # ---------------------------------------------------------------- SBP relay (relay.py)
 
 @_jit

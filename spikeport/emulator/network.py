@@ -35,7 +35,6 @@ from spikeport.kernels.dense import (
     weight_bounds,
 )
 from spikeport.kernels.homeostasis import homeostasis_update, threshold_from_acc, threshold_to_acc
-from spikeport.kernels.learning import u_active
 from spikeport.kernels.random_streams import RandomStreams
 from spikeport.kernels.relay import relay_signal
 from spikeport.kernels.traces import check_taus, decompose_impulse
@@ -153,13 +152,11 @@ class _Plastic:
         self.xh = np.zeros((self.t_epoch + 1, 2, n_pre), np.int64)
         self.yh = np.zeros((self.t_epoch + 1, 3, n_post), np.int64)
         self.time_step = 0
-        self.trace_draws = 0
-        self.syn_draws = 0
         n_x = int(sum(1 for i in plan.x_impulse if i))
         n_y = int(sum(1 for i in plan.y_impulse if i)) if plan.post == "2F" else 0
         self.traces_per_epoch = n_x * n_pre + n_y * n_post
-        self.no_third = np.zeros(n_post, np.int64)
-        self.ops = {"syn_updates": 0, "trace_updates": 0, "epochs": 0}
+        self.counters = np.zeros(3, np.int64)  # syn_updates, trace_updates, epochs
+        self.k_dec = -1 if self.k is None else int(self.k)
 
     def reset_sample(self) -> None:
         for a in (self.x, self.y, self.tx, self.ty):
@@ -179,49 +176,26 @@ class _Plastic:
         c.count_nonzero_rows(self.w, nnz)
         self.settled = True
 
-    def step(self, s_pre: np.ndarray, s_post: np.ndarray, third: np.ndarray | None,
-             nnz: np.ndarray) -> bool:
-        """Spike phase and, at an epoch's end, the learning phase; True if weights may have
-        changed."""
+    def step(self, s_pre: np.ndarray, s_post: np.ndarray, third: np.ndarray,
+             nnz: np.ndarray) -> None:
+        """Spike phase and, at an epoch's end, the learning phase (one compiled call)."""
         t = self.time_step + 1
-        within = (t - 1) % self.t_epoch + 1
-        draws = self.trace_draws + 1
-        c.spike_phase(self.x, self.tx, self.y, self.ty, s_pre, s_post,
-                      self.no_third if third is None else third, within, self.x_int,
-                      self.x_frac, self.y_int, self.y_frac, int(self.r_y_imp[draws]),
-                      self.post_mode)
         self.time_step = t
-        self.trace_draws = draws + 1
-        if t % self.t_epoch:
-            return False
-        self._epoch_end(nnz)
-        return True
-
-    def _epoch_end(self, nnz: np.ndarray) -> None:
-        self.syn_draws += 1
-        pos = self.trace_draws
-        u_on = u_active(self.time_step // self.t_epoch, self.k)
-        self.ops["syn_updates"] += (self.n_plastic if u_on else
-                                    c.active_synapses(self.mask, self.has_mask,
-                                                      self.row_count, self.tx, self.ty,
-                                                      self.use_x0, self.use_y0))
-        self.ops["trace_updates"] += self.traces_per_epoch
-        self.ops["epochs"] += 1
-        if not self.settled:
+        if not self.settled and t % self.t_epoch == 0:
             self.settle(nnz)
-        c.replay_traces(self.x, self.tx, self.t_epoch, self.x_factor, self.x_live, self.x_int,
-                        self.x_frac, self.r_x_decay[pos], int(self.r_x_imp[pos]), self.xh)
-        c.replay_traces(self.y, self.ty, self.t_epoch, self.y_factor, self.y_live, self.y_int,
-                        self.y_frac, self.r_y_decay[pos], int(self.r_y_imp[pos]), self.yh)
-        update = c.epoch_update_separable if self.separable else c.epoch_update
-        update(self.w, self.mask, self.has_mask, self.products, self.factors, self.tx,
-                       self.ty, self.xh, self.yh, u_on, self.r_syn[self.syn_draws], self.w_lo,
-                       self.w_hi, self.clamp, nnz)
-        self.x[...] = self.xh[-1]
-        if self.post_mode == 0:
-            self.y[...] = self.yh[-1]
-        self.tx[:] = 0
-        self.ty[:] = 0
+        c.plastic_step(self.w, self.mask, self.has_mask, self.row_count, self.x, self.tx,
+                       self.y, self.ty, self.xh, self.yh, s_pre, s_post, third, t,
+                       self.t_epoch, self.k_dec, self.x_int, self.x_frac, self.y_int,
+                       self.y_frac, self.x_factor, self.x_live, self.y_factor, self.y_live,
+                       self.r_x_decay, self.r_x_imp, self.r_y_decay, self.r_y_imp, self.r_syn,
+                       self.products, self.factors, self.separable, self.post_mode,
+                       self.use_x0, self.use_y0, self.n_plastic, self.traces_per_epoch,
+                       self.w_lo, self.w_hi, self.clamp, nnz, self.counters)
+
+    @property
+    def ops(self) -> dict:
+        return {"syn_updates": int(self.counters[0]), "trace_updates": int(self.counters[1]),
+                "epochs": int(self.counters[2])}
 
 
 class _Relay:
