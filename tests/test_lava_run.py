@@ -235,3 +235,20 @@ def test_interrupt_mid_run_stops_the_runtime():
     while _live_children() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _live_children() == []
+
+
+def test_lava_imports_after_a_progress_bar_fixed_the_multiprocessing_context():
+    """Lava 0.10 calls set_start_method('fork') on import, which raises once anything fixed
+    the context (a tqdm bar's lock does); run_lava/build_graph release a fork context first.
+    Checked in a fresh interpreter, where Lava is not imported yet."""
+    import subprocess
+    import sys
+
+    code = ("import multiprocessing as mp, tqdm; tqdm.tqdm(total=1, disable=True).close(); "
+            "assert mp.get_start_method(allow_none=True) == 'fork'; "
+            "from spikeport.lava_processes import prepare_lava_import; prepare_lava_import(); "
+            "import lava.magma.core.process.process; print('ok')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "ok"
