@@ -3,8 +3,9 @@
 Takes a deployed digits run directory (default: the one ``benchmarks/lava_vs_brian2.py`` wrote
 for seed 1; it holds ``lava_infer.json`` over the 360 test digits), runs ``--learn-samples``
 samples of on-chip learning on Lava in it (``spikeport run OUT --learn``), and prices both
-phases with ``spikeport energy`` (Loihi 1 and Loihi 2 profiles). Writes
-``benchmarks/results/energy_digits.json`` and ``.md``.
+phases with ``spikeport energy`` (Loihi 1 and Loihi 2 profiles), with the learning phase per
+epoch and to threshold from the artefact's training curve and the backprop baselines. Writes
+``benchmarks/results/energy_digits.json``, ``.md`` and ``.png``.
 
     .venv/bin/python benchmarks/energy_digits.py
 """
@@ -20,8 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from spikeport.deploy import run_on_lava  # noqa: E402
-from spikeport.hw_profiles.energy import energy_report, format_energy  # noqa: E402
-from spikeport.io import atomic_write_json, atomic_write_text  # noqa: E402
+from spikeport.hw_profiles.energy import energy_report, format_energy, plot_energy  # noqa: E402
+from spikeport.io import atomic_write_bytes, atomic_write_json, atomic_write_text  # noqa: E402
 
 
 def main(argv=None):
@@ -40,6 +41,7 @@ def main(argv=None):
     atomic_write_json(Path(args.out + ".json"), report)
     text = format_energy(report)
     atomic_write_text(Path(args.out + ".md"), text + "\n")
+    atomic_write_bytes(Path(args.out + ".png"), plot_energy(report))
     print(text)
 
 

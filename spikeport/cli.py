@@ -69,11 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_simulate)
 
     p = sub.add_parser(
-        "train", help="train a spec in the Brian2 reference; writes a trained artefact",
+        "train", help="train a spec in the Brian2 reference (or in fixed point on the emulator)",
         description="Train with the spec's learning rules, one Brian2 run per epoch over the "
                     "training split (seeded shuffle, fresh input noise per epoch), then score the "
                     "validation and test splits with learning off. OUT gets spec.yaml, "
-                    "weights.npz and metrics.json after every epoch; rerunning resumes.")
+                    "weights.npz and metrics.json after every epoch; rerunning resumes. With "
+                    "--backend emulator the same schedule runs in Lava fixed point (bit-exact "
+                    "emulator) and OUT is a run directory (spec.yaml, fixed/, metrics.json).")
     p.add_argument("spec", help="network spec (YAML), a zoo name (digits_sbp, mnist_sbp, "
                                 "nettalk_sbp, dvsgesture_sbp, each also as NAME_nosbp and "
                                 "NAME_dense) or a trained artefact to continue from")
@@ -89,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Brian2 code generation (default: auto = cython when a compiler works)")
     p.add_argument("--restart", action="store_true",
                    help="ignore an artefact already in OUT and start from the spec")
+    p.add_argument("--backend", choices=("brian2", "emulator"), default="brian2",
+                   help="brian2: the float reference (OUT is a trained artefact); emulator: "
+                        "convert first and learn in Lava fixed point on the bit-exact emulator, "
+                        "the chip's own arithmetic (OUT is a run directory with fixed/ for "
+                        "'spikeport run'; --target does not apply) (default: brian2)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     p.set_defaults(func=_cmd_train)
 
@@ -120,11 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_convert)
 
     p = sub.add_parser(
-        "run", help="run a converted network on Lava (inference or on-chip learning)",
+        "run", help="run a converted network on Lava or the emulator (inference or on-chip "
+                    "learning)",
         description="Run OUT/fixed on Lava's CPU simulator (Loihi2SimCfg, fixed_pt) in a "
-                    "subprocess with a timeout. --infer (default) scores the test split; "
-                    "--learn keeps learning on chip over training samples and writes "
-                    "OUT/fixed_learned/.")
+                    "subprocess with a timeout, or on the bit-exact emulator (--backend "
+                    "emulator). --infer (default) scores the test split; --learn keeps learning "
+                    "on chip over training samples and writes OUT/fixed_learned/. Results: "
+                    "OUT/{lava,emulator}_{infer,learn}.json/.npz.")
     p.add_argument("out", metavar="OUT", help="run directory written by convert or deploy")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--learn", action="store_true", help="learn on chip (train split)")
@@ -136,9 +145,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="dataset split (default: train with --learn, test otherwise)")
     p.add_argument("--learned", action="store_true",
                    help="run OUT/fixed_learned (after --learn) instead of OUT/fixed")
+    p.add_argument("--backend", choices=("lava", "emulator"), default="lava",
+                   help="lava: Lava's CPU simulator (Loihi2SimCfg fixed_pt) in a subprocess; "
+                        "emulator: spikeport's compiled emulator, bit-exact to it (same spikes, "
+                        "weights and op counts) and hundreds of times faster (default: lava)")
     p.add_argument("--timeout", type=float, default=3600.0,
                    help="seconds before the Lava run is killed (default: 3600)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--no-progress", action="store_true",
+                   help="hide the emulator's progress bar")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser(
@@ -164,11 +179,26 @@ def build_parser() -> argparse.ArgumentParser:
         description="Price the op counts measured inside a Lava run (OUT/lava_infer.json, "
                     "OUT/lava_learn.json) with hardware profiles: every figure a range with "
                     "its sources; operations without a published energy are counted and "
-                    "reported as missing. Writes OUT/energy.json and OUT/energy.md.")
+                    "reported as missing. The learning phase is also given per epoch and to a "
+                    "threshold accuracy (from OUT/artefact/metrics.json), beside backprop "
+                    "baselines: a numpy MLP of the same shape trained to the same threshold "
+                    "(compute only, Horowitz 45 nm) and a measured H100 (whole device). "
+                    "Writes OUT/energy.json, OUT/energy.md and OUT/energy.png.")
     p.add_argument("out", metavar="OUT", help="run directory with Lava runs")
     p.add_argument("--profile", action="append", default=None,
                    help="profile name (loihi1, loihi2) or a .toml path; repeatable "
                         "(default: loihi1 and loihi2)")
+    p.add_argument("--threshold", type=float, default=None, metavar="ACC",
+                   help="validation accuracy for 'to threshold' (default: digits 0.8, "
+                        "mnist 0.85, nettalk 0.5)")
+    p.add_argument("--no-baselines", action="store_true",
+                   help="skip the backprop baselines (the MLP trains for a few seconds)")
+    p.add_argument("--data-dir", default=None, metavar="DIR",
+                   help="dataset folder for the MLP baseline (default: the artefact's, else "
+                        "the dataset's default)")
+    p.add_argument("--backend", choices=("lava", "emulator"), default=None,
+                   help="whose run summaries to price (default: Lava's, else the emulator's; "
+                        "both count the same operations)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=_cmd_energy)
 
@@ -192,9 +222,195 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--out", default=None, help="run directory (default: runs/demo)")
     p.set_defaults(func=_cmd_demo)
 
+    p = sub.add_parser(
+        "compare", help="spike-level drift: Brian2 float vs quantized parameters vs fixed point",
+        description="Run the same input spikes (same seed) through three backends — the Brian2 "
+                    "float reference, the Brian2 reference with the quantizer's rounded "
+                    "constants (float arithmetic: isolates parameter rounding) and the fixed "
+                    "point (Lava or the emulator: integer arithmetic) — in inference (test "
+                    "split) and learning (train split, then each learned network on the test "
+                    "samples). Metrics per population: exact match rate, coincidence, per-neuron "
+                    "spike-count correlation, cosine of time-averaged activity, first-spike "
+                    "error, van Rossum distance, first differing step; accuracies and agreement; "
+                    "weight divergence while learning. Writes OUT/compare.json, compare.md, "
+                    "compare.npz and PNGs (raster, metric bars, weight divergence, sweeps); OUT "
+                    "is also a run directory (fixed/, quantization.md).",
+        epilog="Gates (exit 1 when one fails; the report is written first): --fail-under "
+               "accuracy=0.8, agreement=0.95, learned_accuracy=0.5, hidden.match_rate=0.99, "
+               "cosine=0.9 (worst population), learn.output.coincidence=0.5; --fail-over "
+               "van_rossum=2, weight_rms=0.05. Any key listed under 'gate_metrics' in "
+               "compare.json works too.")
+    p.add_argument("source", help="spec YAML, zoo name or trained artefact")
+    p.add_argument("-o", "--out", required=True, metavar="OUT", help="output directory")
+    p.add_argument("--samples", type=_positive_int, default=100,
+                   help="test samples for inference and scoring (default: 100)")
+    p.add_argument("--learn-samples", type=_positive_int, default=None, metavar="N",
+                   help="training samples for the learning phase (default: --samples)")
+    p.add_argument("--no-learn", action="store_true", help="skip the learning phase")
+    _add_data_args(p, default_split=None)
+    p.add_argument("--backend", choices=("lava", "emulator"), default="lava",
+                   help="fixed-point backend (default: lava)")
+    p.add_argument("--target", choices=("auto", "numpy", "cython"), default="auto",
+                   help="Brian2 code generation (default: auto)")
+    p.add_argument("--tau-vr", type=float, default=10.0, metavar="MS",
+                   help="van Rossum time constant in ms (default: 10)")
+    p.add_argument("--penalty", type=float, default=None, metavar="STEPS",
+                   help="first-spike error charged for a missing first spike, in steps "
+                        "(default: the sample length)")
+    p.add_argument("--checkpoints", type=_positive_int, default=10,
+                   help="points on the weight trajectories while learning (default: 10)")
+    p.add_argument("--raster-sample", type=int, default=0, metavar="I",
+                   help="test sample drawn in raster.png (default: 0)")
+    p.add_argument("--sbp-epoch", choices=("sample", "step"), default="sample",
+                   help="SBP learning epoch on the fixed point (as for convert)")
+    p.add_argument("--sweep-bits", default=None, metavar="LIST",
+                   help="also compare at these weight precisions, e.g. 8,7,6,5,4,3")
+    p.add_argument("--sweep-impulse", default=None, metavar="LIST",
+                   help="also compare at these largest learning-trace impulses, e.g. "
+                        "127,64,32,16,8")
+    p.add_argument("--sweep-t-epoch", default=None, metavar="LIST",
+                   help="also compare at these SBP learning epochs (steps dividing the sample "
+                        "length), e.g. 1,10,50,100")
+    p.add_argument("--fail-under", action="append", default=[], metavar="METRIC=VALUE",
+                   help="exit 1 if METRIC (larger is better) is below VALUE; repeatable")
+    p.add_argument("--fail-over", action="append", default=[], metavar="METRIC=VALUE",
+                   help="exit 1 if METRIC (smaller is better) is above VALUE; repeatable")
+    p.add_argument("--timeout", type=float, default=3600.0, help="per Lava run timeout (s)")
+    p.add_argument("--json", action="store_true", help="print compare.json instead")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=_cmd_compare)
+
     # [parsers: compare (issue 5)]
+    p = sub.add_parser(
+        "import-nir", help="import a NIR graph (snnTorch, Norse, Sinabs, ...) as a network",
+        description="Read a Neuromorphic Intermediate Representation file (Input, Affine/Linear, "
+                    "CubaLIF/LIF, Output; nested subgraphs and Flatten are inlined) and write a "
+                    "spikeport network. OUT is a trained-artefact directory (spec.yaml + "
+                    "weights.npz, and the import report nir_import.json) that convert, deploy, "
+                    "evaluate, map and train take as is: deploy does not retrain an artefact, "
+                    "so 'spikeport deploy OUT -o RUN' and then 'spikeport energy RUN' cost the "
+                    "imported network directly; OUT/spec.yaml also loads on its own. An OUT "
+                    "ending in .yaml writes a spec and a .npz of weights beside it instead "
+                    "(deploy would train such a spec first). NIR's ODE is discretised with "
+                    "--dt and --discretisation and its gain (r, w_in) folded into the weights; "
+                    "the file's metadata is only compared with them. Graphs spikeport cannot "
+                    "express (convolutions, pooling, Affine biases, loops through several "
+                    "populations, non-spiking or leak-free neurons, per-neuron time "
+                    "constants, ...) are refused with one line naming the node.",
+        epilog="spikeport delivers spikes one step after they are emitted (Lava's Dense "
+               "delay): one step later per layer than in snnTorch, which delivers within "
+               "the step.")
+    p.add_argument("nir_file", metavar="FILE.nir", help="the NIR file (HDF5, nir 1.0)")
+    p.add_argument("-o", "--out", required=True, metavar="OUT",
+                   help="artefact directory (recommended), or SPEC.yaml for spec + .npz")
+    p.add_argument("--dt", type=float, default=1e-3, metavar="SECONDS",
+                   help="time step the source framework stepped the ODE with (default: 0.001; "
+                        "snnTorch writes tau = dt/(1 - beta) with dt = 1e-4)")
+    p.add_argument("--discretisation", choices=("euler", "exp"), default="euler",
+                   help="euler: decay 1 - dt/tau, input gain dt/tau (snnTorch's "
+                        "convention; default); exp: decay exp(-dt/tau), input gain "
+                        "1 - exp(-dt/tau)")
+    p.add_argument("--reset", choices=("value", "subtract"), default="value",
+                   help="how the source reset v after a spike: value (NIR's v <- v_reset, "
+                        "snnTorch reset_mechanism='zero'; default) or subtract (refused: "
+                        "spikeport and Loihi reset to a value)")
+    p.add_argument("--spec-dt", type=float, default=None, metavar="SECONDS",
+                   help="time step of the spikeport network (default: --dt); per-step "
+                        "decays are kept, so the time constants scale with it")
+    p.add_argument("--rules", default=None, metavar="YAML",
+                   help="what NIR does not carry: learning rules, homeostasis, sign modes, "
+                        "weight bounds, connectivity, encoder, teacher, readout, sample length "
+                        "(the FILE.spikeport.yaml that export-nir writes)")
+    p.add_argument("--name", default=None, help="network name (default: the file's stem)")
+    p.add_argument("--sample-steps", type=_positive_int, default=None, metavar="N",
+                   help="steps per sample (default: from --rules, else 100)")
+    p.add_argument("--classes", type=_positive_int, default=None, metavar="N",
+                   help="add a readout with N classes on the population feeding the Output "
+                        "node")
+    p.add_argument("--readout", default=None, metavar="POP",
+                   help="the readout population when several feed Output nodes")
+    p.add_argument("--json", action="store_true", help="print the import report as JSON")
+    p.set_defaults(func=_cmd_import_nir)
+
+    p = sub.add_parser(
+        "export-nir", help="export a spec, zoo network or artefact as a NIR graph",
+        description="Write the network as a NIR graph (Input -> Linear -> CubaLIF -> Output) "
+                    "for snnTorch, Norse, Sinabs, Rockpool, lava-dl, ...: weights (out, in), "
+                    "tau in seconds, r = 1/g_m and w_in = 1/g_s so that the ODE, stepped with "
+                    "the dt and discretisation written in the graph metadata, adds input "
+                    "with gain 1 as spikeport does; the bias becomes v_leak. Learning rules "
+                    "and homeostasis are not part of NIR: they are dropped from the graph "
+                    "with a warning and written, with the encoder, readout and the rest NIR "
+                    "does not carry, to FILE.spikeport.yaml beside it (import-nir --rules "
+                    "takes it back). Refractory periods, STP and axonal delays are refused.")
+    p.add_argument("source", help="spec YAML, zoo name, or trained artefact (its per-neuron "
+                                  "thresholds are exported)")
+    p.add_argument("-o", "--out", required=True, metavar="FILE.nir", help="NIR file to write")
+    p.add_argument("--discretisation", choices=("euler", "exp"), default="euler",
+                   help="how the written tau should be stepped: euler writes tau = "
+                        "dt/(1 - decay) as snnTorch reads it (default), exp writes tau itself")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=_cmd_export_nir)
+
     # [parsers: nir (issue 9)]
     # [parsers: continual (issue 8)]
+    p = sub.add_parser(
+        "sweep", help="run a parameter sweep (spec fields × seeds) on a process pool or Dask",
+        description="Plan the jobs of a sweep file (a base spec, a grid or list of points over "
+                    "spec fields, seeds, backend brian2/lava/emulator, dataset, epochs, "
+                    "metrics) and run those not finished in the results folder: each job's "
+                    "result is written atomically to DIR/points/<hash of its config>.json, so "
+                    "a rerun resumes a killed sweep, and a failed job records its error "
+                    "without stopping the others. Runs on a local process pool, or on Dask "
+                    "with --scheduler/--cluster.",
+        epilog="See examples/sweep_digits.yaml. Then: spikeport sweep-report DIR.")
+    p.add_argument("file", metavar="FILE", help="sweep file (YAML, schema spikeport-sweep/1)")
+    p.add_argument("-o", "--out", default=None, metavar="DIR",
+                   help="results folder (default: the sweep file's 'out', else "
+                        "runs/sweeps/NAME)")
+    p.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                   help="local pool size (default: CPU count, at most the jobs to run)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="run on a Dask distributed scheduler, e.g. tcp://host:8786 "
+                            "(workers need spikeport installed; each worker thread runs one job "
+                            "at a time in a child process)")
+    where.add_argument("--cluster", default=None, metavar="SPEC",
+                       help="start a Dask cluster from a YAML file: kind (local, slurm, pbs, "
+                            "sge, lsf, htcondor, moab, oar; batch kinds need dask-jobqueue), "
+                            "jobs, options")
+    p.add_argument("--shard", default=None, metavar="K/N",
+                   help="run only jobs whose index is K modulo N (split a sweep across "
+                        "independent invocations)")
+    p.add_argument("--skip-failed", action="store_true",
+                   help="do not retry jobs that failed in an earlier run (default: retry)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="list the jobs and whether each is finished; run nothing")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=_cmd_sweep)
+
+    p = sub.add_parser(
+        "sweep-report", help="table and heatmap of a sweep's results, seeds pooled",
+        description="Pool the seeds of each point of a sweep results folder (mean ± sample "
+                    "standard deviation; energy ranges end by end) and write DIR/report.md, "
+                    "DIR/report.json and a heatmap PNG over two parameters, one panel per "
+                    "metric (default: validation accuracy and, if measured, learning energy).")
+    p.add_argument("dir", metavar="DIR", help="results folder written by 'spikeport sweep'")
+    p.add_argument("--x", default=None, metavar="PARAM",
+                   help="parameter on the heatmap's x axis (default: the first that varies)")
+    p.add_argument("--y", default=None, metavar="PARAM",
+                   help="parameter on the y axis (default: the next that varies)")
+    p.add_argument("--metric", action="append", default=None, metavar="NAME",
+                   help="metric to plot, repeatable (e.g. val_accuracy, test_accuracy, "
+                        "learning_energy_loihi2_J)")
+    p.add_argument("--where", action="append", default=None, metavar="PARAM=VALUE",
+                   help="fix a parameter that is not on an axis, repeatable")
+    p.add_argument("--png", default=None, metavar="FILE",
+                   help="heatmap path (default: DIR/heatmap.png)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=_cmd_sweep_report)
+
     # [parsers: sweep (issue 10)]
 
     p = sub.add_parser("validate", help="check a spec file and print it with every default",
@@ -216,19 +432,27 @@ def _cmd_simulate(args) -> int:
 
 
 def _cmd_train(args) -> int:
-    from spikeport.models.trainer import train
+    if args.backend == "emulator":
+        from spikeport.emulator.train import train_fixed
 
-    metrics = train(args.spec, args.out, dataset=args.dataset, data_dir=args.data_dir,
-                    epochs=args.epochs, train_samples=args.train_samples,
-                    eval_samples=args.eval_samples, target=args.target,
-                    progress=not args.no_progress, resume=not args.restart)
+        metrics = train_fixed(args.spec, args.out, dataset=args.dataset,
+                              data_dir=args.data_dir, epochs=args.epochs,
+                              train_samples=args.train_samples, eval_samples=args.eval_samples,
+                              progress=not args.no_progress, resume=not args.restart)
+    else:
+        from spikeport.models.trainer import train
+
+        metrics = train(args.spec, args.out, dataset=args.dataset, data_dir=args.data_dir,
+                        epochs=args.epochs, train_samples=args.train_samples,
+                        eval_samples=args.eval_samples, target=args.target,
+                        progress=not args.no_progress, resume=not args.restart)
     print("| epoch | val accuracy | test accuracy | train samples/s |")
     print("|---:|---:|---:|---:|")
     for row in metrics["epochs"]:
         rate = row.get("train_samples_per_s")
         print(f"| {row['epoch']} | {100 * row['val_accuracy']:.1f}% | "
               f"{100 * row['test_accuracy']:.1f}% | {'' if rate is None else f'{rate:.0f}'} |")
-    print(f"artefact: {args.out}")
+    print(f"{'run directory' if args.backend == 'emulator' else 'artefact'}: {args.out}")
     return 0
 
 
@@ -257,17 +481,19 @@ def _cmd_convert(args) -> int:
 
 
 def _cmd_run(args) -> int:
-    from spikeport.deploy import run_on_lava
+    from spikeport.deploy import run_fixed
 
-    summary = run_on_lava(args.out, learn=args.learn, samples=args.samples,
-                          dataset=args.dataset, data_dir=args.data_dir, split=args.split,
-                          use_learned=args.learned, timeout=args.timeout)
+    summary = run_fixed(args.out, learn=args.learn, samples=args.samples,
+                        dataset=args.dataset, data_dir=args.data_dir, split=args.split,
+                        use_learned=args.learned, timeout=args.timeout, backend=args.backend,
+                        progress=not args.no_progress)
     summary.pop("_result", None)
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0
     acc = summary.get("accuracy", summary.get("accuracy_while_learning"))
-    print(f"{summary['network']} on Lava ({summary['mode']}): {summary['samples']} samples of "
+    where = "Lava" if args.backend == "lava" else "the emulator"
+    print(f"{summary['network']} on {where} ({summary['mode']}): {summary['samples']} samples of "
           f"{summary['dataset']} ({summary['split']}), {summary['steps_per_s']:.0f} steps/s")
     if acc is not None:
         label = "accuracy" if summary["mode"] == "infer" else "accuracy while learning"
@@ -291,16 +517,14 @@ def _cmd_deploy(args) -> int:
 
 
 def _cmd_energy(args) -> int:
-    from pathlib import Path
+    from spikeport.hw_profiles.energy import format_energy, write_energy
 
-    from spikeport.hw_profiles.energy import energy_report, format_energy
-    from spikeport.io import atomic_write_json, atomic_write_text
-
-    report = energy_report(args.out, profiles=tuple(args.profile or ("loihi1", "loihi2")))
-    text = format_energy(report)
-    atomic_write_json(Path(args.out) / "energy.json", report)
-    atomic_write_text(Path(args.out) / "energy.md", text + "\n")
-    print(json.dumps(report, indent=2) if args.json else text)
+    report = write_energy(args.out, profiles=tuple(args.profile or ("loihi1", "loihi2")),
+                          baselines=not args.no_baselines, threshold=args.threshold,
+                          data_dir=args.data_dir, backend=args.backend)
+    print(json.dumps(report, indent=2) if args.json else format_energy(report))
+    if not args.json:
+        print(f"\nwritten: {', '.join(report['files'].values())}")
     return 0
 
 
@@ -334,11 +558,74 @@ def _cmd_validate(args) -> int:
     return 0
 
 
+def _cmd_compare(args) -> int:
+    from spikeport.analysis.compare import format_compare, run_compare
+
+    report = run_compare(
+        args.source, args.out, samples=args.samples, learn_samples=args.learn_samples,
+        learn=not args.no_learn, backend=args.backend, target=args.target,
+        dataset=args.dataset, data_dir=args.data_dir, tau_vr_ms=args.tau_vr,
+        penalty=args.penalty, checkpoints=args.checkpoints, raster_sample=args.raster_sample,
+        sbp_epoch=args.sbp_epoch, sweep_bits=args.sweep_bits, sweep_impulse=args.sweep_impulse,
+        sweep_t_epoch=args.sweep_t_epoch, fail_under=args.fail_under,
+        fail_over=args.fail_over, timeout=args.timeout, progress=not args.no_progress)
+    print(json.dumps(report, indent=2) if args.json else format_compare(report))
+    if not args.json:
+        print(f"\nreport: {args.out}/compare.md (+ compare.json, PNGs)")
+    for gate in report["gates"]:
+        if not gate["passed"]:
+            print(f"spikeport: gate failed: {gate['gate']} ({gate['metric']} = "
+                  f"{gate['value']})", file=sys.stderr)
+    return 0 if report["passed"] else 1
+
+
 # [commands: compare (issue 5)]
+
+def _cmd_import_nir(args) -> int:
+    from spikeport.converters.nir_io import format_import, import_nir_to
+
+    report = import_nir_to(args.nir_file, args.out, dt=args.dt,
+                           discretisation=args.discretisation, reset=args.reset,
+                           spec_dt=args.spec_dt, extras=args.rules, name=args.name,
+                           sample_steps=args.sample_steps, readout_classes=args.classes,
+                           readout_population=args.readout)
+    print(json.dumps(report, indent=2) if args.json else format_import(report))
+    return 0
+
+
+def _cmd_export_nir(args) -> int:
+    from spikeport.converters.nir_io import export_nir_to, format_export
+
+    summary = export_nir_to(args.source, args.out, discretisation=args.discretisation)
+    print(json.dumps(summary, indent=2) if args.json else format_export(summary))
+    for warning in summary["warnings"]:
+        print(f"spikeport: warning: {warning}", file=sys.stderr)
+    return 0
+
 
 # [commands: nir (issue 9)]
 
 # [commands: continual (issue 8)]
+
+def _cmd_sweep(args) -> int:
+    from spikeport.sweep import format_run, run_sweep
+
+    summary = run_sweep(args.file, out=args.out, workers=args.workers,
+                        scheduler=args.scheduler, cluster=args.cluster, shard=args.shard,
+                        skip_failed=args.skip_failed, progress=not args.no_progress,
+                        dry_run=args.dry_run)
+    print(json.dumps(summary, indent=2) if args.json else format_run(summary))
+    return 0
+
+
+def _cmd_sweep_report(args) -> int:
+    from spikeport.sweep import format_report, sweep_report
+
+    report = sweep_report(args.dir, x=args.x, y=args.y, metrics=args.metric,
+                          where=args.where, png=args.png)
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
+
 
 # [commands: sweep (issue 10)]
 

@@ -9,8 +9,10 @@ A run directory holds everything one deployment produced; later commands take it
       quantization.json    per-layer quantization report (also .md)
       lava_infer.json      a Lava run's summary (accuracy, rates, op counts); lava_learn.json
       lava_infer.npz       its spikes, input spikes, labels; lava_learn.npz adds learned weights
+      emulator_infer.json  the same from the bit-exact emulator (``run --backend emulator``)
       fixed_learned/       the fixed-point network after on-chip learning
       deploy.json / .md    deploy's summary: Brian2 reference vs Lava on the same samples
+      energy.json/.md/.png energy on the chip profiles, with baselines (``spikeport energy``)
 
 Lava runs go through a subprocess with a timeout (Lava can hang and leak shared memory).
 """
@@ -66,16 +68,31 @@ def _load_fixed(out: Path, learned: bool):
     return FixedNetwork.load(out / sub)
 
 
+BACKENDS = ("lava", "emulator")
+
+
 def run_on_lava(out: str | Path, learn: bool = False, samples: int = 100,
                 dataset: str | None = None, data_dir: str | None = None,
                 split: str | None = None, use_learned: bool = False, timeout: float = 3600,
                 batch=None) -> dict:
-    """`spikeport run`: inference (default: test split) or learning (default: train split) on
-    Lava for ``samples`` samples; writes ``lava_{infer,learn}.json/.npz``."""
-    from spikeport.lava_processes.run import run_lava_subprocess
+    """:func:`run_fixed` on Lava (``lava_{infer,learn}.json/.npz``)."""
+    return run_fixed(out, learn, samples, dataset, data_dir, split, use_learned, timeout, batch,
+                     backend="lava")
+
+
+def run_fixed(out: str | Path, learn: bool = False, samples: int = 100,
+              dataset: str | None = None, data_dir: str | None = None,
+              split: str | None = None, use_learned: bool = False, timeout: float = 3600,
+              batch=None, backend: str = "lava", progress: bool = False) -> dict:
+    """`spikeport run`: inference (default: test split) or learning (default: train split) of
+    the fixed-point network for ``samples`` samples, on Lava (a subprocess with ``timeout``)
+    or on the bit-exact emulator; writes ``{backend}_{infer,learn}.json/.npz``. Inference
+    never receives the teaching spikes (a teacher drive would hand it the labels)."""
     from spikeport.models.brian2_sim import predict
     from spikeport.pipeline import load_batch
 
+    if backend not in BACKENDS:
+        raise DataError(f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
     out = Path(out)
     fixed = _load_fixed(out, use_learned)
     net = load_spec(out / "spec.yaml")
@@ -83,18 +100,27 @@ def run_on_lava(out: str | Path, learn: bool = False, samples: int = 100,
     if batch is None:
         batch = load_batch(net, dataset, data_dir, split, samples)
     mode = "learn" if learn else "infer"
-    with tempfile.TemporaryDirectory(prefix="spikeport-lava-") as tmp:
-        tmp = Path(tmp)
-        fixed_dir = out / (FIXED_LEARNED if use_learned else FIXED)
-        arrays = {f"input/{k}": v for k, v in batch.inputs.items()}
-        if batch.teacher is not None:
-            arrays["teacher"] = batch.teacher
-        atomic_savez(tmp / "inputs.npz", **arrays)
-        t0 = time.perf_counter()
-        result = run_lava_subprocess(fixed_dir, tmp / "inputs.npz", tmp / "result.npz",
-                                     learn=learn, timeout=timeout)
-        wall = time.perf_counter() - t0
-    summary = {"mode": mode, "network": net.name, "samples": int(len(batch.labels)),
+    fixed_dir = out / (FIXED_LEARNED if use_learned else FIXED)
+    teacher = batch.teacher if learn else None
+    t0 = time.perf_counter()
+    if backend == "emulator":
+        from spikeport.emulator import run_emulator
+
+        result = run_emulator(fixed, batch.inputs, teacher, learn=learn, progress=progress)
+    else:
+        from spikeport.lava_processes.run import run_lava_subprocess
+
+        with tempfile.TemporaryDirectory(prefix="spikeport-lava-") as tmp:
+            tmp = Path(tmp)
+            arrays = {f"input/{k}": v for k, v in batch.inputs.items()}
+            if teacher is not None:
+                arrays["teacher"] = teacher
+            atomic_savez(tmp / "inputs.npz", **arrays)
+            result = run_lava_subprocess(fixed_dir, tmp / "inputs.npz", tmp / "result.npz",
+                                         learn=learn, timeout=timeout)
+    wall = time.perf_counter() - t0
+    summary = {"backend": backend, "mode": mode, "network": net.name,
+               "samples": int(len(batch.labels)),
                "dataset": batch.dataset, "split": batch.split, "wall_time_s": wall,
                "steps_per_s": len(batch.labels) * net.steps_per_sample / wall,
                "fixed_network": str(fixed_dir), "ops": result.ops,
@@ -118,8 +144,8 @@ def run_on_lava(out: str | Path, learn: bool = False, samples: int = 100,
             shutil.rmtree(out / FIXED_LEARNED)
         tmp_dir.rename(out / FIXED_LEARNED)
         summary["learned_network"] = str(out / FIXED_LEARNED)
-    atomic_savez(out / f"lava_{mode}.npz", **arrays)
-    atomic_write_json(out / f"lava_{mode}.json", summary)
+    atomic_savez(out / f"{backend}_{mode}.npz", **arrays)
+    atomic_write_json(out / f"{backend}_{mode}.json", summary)
     summary["_result"] = result
     return summary
 
@@ -162,6 +188,9 @@ def deploy(source: str | Path, out: str | Path, epochs: int = 8, samples: int = 
     summary["spike_count_correlation"] = {
         p: float(np.corrcoef(ref.counts(p).ravel(), lava["_result"].counts(p).ravel())[0, 1])
         for p in ref.spikes if ref.counts(p).std() > 0 and lava["_result"].counts(p).std() > 0}
+    from spikeport.hw_profiles.energy import energy_digest, write_energy
+
+    summary["energy"] = energy_digest(write_energy(out, data_dir=data_dir))
     atomic_write_json(out / "deploy.json", summary)
     atomic_write_text(out / "deploy.md", format_deploy(summary) + "\n")
     return summary
@@ -182,4 +211,10 @@ def format_deploy(s: dict) -> str:
         for p, c in s["spike_count_correlation"].items():
             lines.append(f"| {p} | {c:.3f} | {s['lava']['rates_hz'].get(p, 0):.1f} |")
     lines += ["", f"Lava: {s['lava']['steps_per_s']:.0f} steps/s; total {s['wall_time_s']:.0f} s."]
+    if s.get("energy"):
+        from spikeport.hw_profiles.energy import format_energy_digest
+
+        lines += ["", "## Energy on chip profiles (inference above; learning after `spikeport "
+                  "run OUT --learn` and `spikeport energy OUT`)", "",
+                  format_energy_digest(s["energy"])]
     return "\n".join(lines)

@@ -1,6 +1,8 @@
 """Energy from measured op counts × profile: a hand count on a 2-input, 1-neuron network (the
 expected energies derived below from the profile values), range arithmetic, unknown trace
-energy reported as missing, the run-directory report (SBP refused on Loihi 1), and one
+energy reported as missing, the run-directory report (SBP refused on Loihi 1), learning per
+epoch and to threshold from a training curve, the backprop baselines and like-for-like
+comparisons in the same report, the files `spikeport energy` writes (PNG included), and one
 Lava-backed check of the ProcessModels' counters against a hand count."""
 
 from __future__ import annotations
@@ -11,17 +13,23 @@ import numpy as np
 import pytest
 from test_mapping import sbp_net
 
+from spikeport.cli import main
 from spikeport.converters.quantize import quantize
+from spikeport.errors import DataError
+from spikeport.hw_profiles.baselines import ratio
 from spikeport.hw_profiles.energy import (
     energy_report,
+    epochs_to_threshold,
     fmt_range,
     format_energy,
+    learning_costs,
     mesh_hops,
     phase_energy,
     radd,
     rmul,
     rng,
     rscale,
+    write_energy,
 )
 from spikeport.hw_profiles.mapping import map_network
 from spikeport.models import (
@@ -30,6 +38,7 @@ from spikeport.models import (
     LIFPopulation,
     Network,
     Projection,
+    Readout,
     WeightInit,
 )
 from spikeport.models.weights import initial_weights
@@ -63,6 +72,8 @@ def test_range_arithmetic():
     close(rmul(rng(1, 2), rng(3, 4)), 3, 8)
     assert fmt_range(rng(1.5e-6, 2.5e-6)) == "1.5–2.5 µJ"
     assert fmt_range(rng(118e-12)) == "118 pJ"
+    # the low end would print as 0.0589 J: each end gets its own prefix
+    assert fmt_range(rng(0.0589, 1.06)) == "58.9 mJ–1.06 J"
     assert mesh_hops(1) == mesh_hops(4) == 0 and mesh_hops(5) == 1 and mesh_hops(16) == 2
 
 
@@ -180,6 +191,145 @@ def test_report_from_run_dir(tmp_path):
     json.dumps(rep)
     md = format_energy(rep)
     assert "Refused" in md and "not published" in md and "as fast as possible" in md
+
+
+def test_epochs_to_threshold():
+    # epoch 0 is the untrained network and never counts, even at threshold
+    assert epochs_to_threshold([0.9, 0.5, 0.79, 0.81, 0.7], 0.8) == 3
+    assert epochs_to_threshold([0.1, 0.5], 0.8) is None
+
+
+def _priced(dyn_lo, dyn_hi):
+    """The parts of a priced learning phase that learning_costs reads."""
+    return {"dynamic_per_sample_J": rng(dyn_lo, dyn_hi),
+            "pacing": {"real_time": {"energy_per_sample_J": rng(10 * dyn_lo, 10 * dyn_hi),
+                                     "latency_per_sample_s": rng(0.1)}}}
+
+
+def test_learning_costs_span_curves_and_bound_the_unreached():
+    c = learning_costs(_priced(1e-6, 2e-6), epoch_samples=100, epochs=[1, 3], epochs_trained=5,
+                       threshold=0.8, curve_source="test")
+    # per epoch: 100 × [1, 2] µJ; to threshold: low 1 epoch × 100 × 1 µJ, high 3 × 100 × 2 µJ
+    close(c["per_epoch"]["dynamic_J"], 100e-6, 200e-6)
+    close(c["to_threshold"]["dynamic_J"], 100e-6, 600e-6)
+    close(c["to_threshold"]["total_J"]["real_time"], 1e-3, 6e-3)
+    close(c["to_threshold"]["time_s"]["real_time"], 10.0, 30.0)
+    assert "not_reached_lower_bound" not in c
+    c = learning_costs(_priced(1e-6, 2e-6), 100, [2, None], 5, 0.8, "test")
+    # one curve never reached it: the 5 epochs it trained, 500 × 1 µJ, is a lower bound
+    assert (c["reached"], c["curves"]) == (1, 2)
+    close(c["not_reached_lower_bound"]["dynamic_J"], 500e-6, 1000e-6)
+    close(c["to_threshold"]["dynamic_J"], 200e-6, 400e-6)
+    c = learning_costs(_priced(1e-6, 2e-6), 100, [None], 5, 0.8, "test")
+    assert c["to_threshold"] is None and c["reached"] == 0
+
+
+def digits_net() -> Network:
+    return Network(name="d8", dt=0.001, sample_steps=10, seed=2,
+                   inputs=(InputPopulation("px", 64, Encoder("poisson", max_rate=100.0)),),
+                   populations=(LIFPopulation("hid", 8, threshold=1.0),
+                                LIFPopulation("out", 10, threshold=1.0)),
+                   projections=(Projection("px", "hid",
+                                           weights=WeightInit("constant", value=0.1)),
+                                Projection("hid", "out",
+                                           weights=WeightInit("constant", value=0.1))),
+                   readout=Readout("out", 10))
+
+
+DIGITS_OPS = {"population:hid": {"neuron_updates": 160, "spikes": 12, "threshold_updates": 0},
+              "population:out": {"neuron_updates": 200, "spikes": 4, "threshold_updates": 0},
+              "projection:px->hid": {"syn_ops": 800, "syn_updates": 0, "trace_updates": 0,
+                                     "epochs": 0},
+              "projection:hid->out": {"syn_ops": 120, "syn_updates": 0, "trace_updates": 0,
+                                      "epochs": 0},
+              "input:px": {"values_sent": 100}}
+
+
+def _digits_run(tmp_path):
+    net = digits_net()
+    run = _run_dir(tmp_path, net, DIGITS_OPS, DIGITS_OPS)
+    for name in ("lava_learn.json", "lava_infer.json"):
+        summary = json.loads((run / name).read_text())
+        summary["dataset"] = "digits"
+        (run / name).write_text(json.dumps(summary))
+    (run / "artefact").mkdir()
+    (run / "artefact" / "metrics.json").write_text(json.dumps({
+        "dataset": "digits", "splits": {"train": 1078, "val": 359, "test": 360},
+        "epochs": [{"epoch": e, "val_accuracy": a}
+                   for e, a in enumerate([0.1, 0.5, 0.75, 0.85, 0.9])]}))
+    return run
+
+
+def test_report_learning_to_threshold_and_baselines(tmp_path):
+    rep = energy_report(_digits_run(tmp_path), profiles=("loihi1",), threshold=0.8, mlp_lr=0.2)
+    learn = rep["profiles"]["loihi1"]["phases"]["learning"]
+    lc = learn["learning_costs"]
+    # the curve first reaches 80% after epoch 3: 3 × 1078 samples at the measured mean
+    assert lc["epochs_to_threshold"] == [3]
+    per = learn["dynamic_per_sample_J"]
+    close(lc["to_threshold"]["dynamic_J"], per["low"] * 3 * 1078, per["high"] * 3 * 1078)
+    close(lc["per_epoch"]["dynamic_J"], per["low"] * 1078, per["high"] * 1078)
+    rt = learn["pacing"]["real_time"]["energy_per_sample_J"]
+    close(lc["to_threshold"]["total_J"]["real_time"], rt["low"] * 3234, rt["high"] * 3234)
+    mlp = rep["baselines"]["mlp"]
+    assert mlp["sizes"] == [64, 8, 10] and mlp["threshold"] == 0.8 and mlp["seed"] == 2
+    assert mlp["lr"] == 0.2 and mlp["batch"] == 1
+    assert mlp["epoch_curve_val"][-1] >= 0.8
+    assert mlp["to_threshold"]["compute_only_J"] == mlp["energy"]["compute_only_J"]
+    assert not rep["baselines"]["device"]["applies"]  # the GPU was measured on MNIST only
+    # papers' metric: 3 epochs × (64·8 + 8·10 + 8) = 3 × 600
+    assert rep["baselines"]["paper_cost_snn"]["to_threshold"] == 1800
+    cmp = {(c["quantity"], c["chip_figure"]): c for c in rep["comparisons"]}
+    # like for like only: chip dynamic vs MLP compute only; no whole-device pair for digits
+    assert set(cmp) == {("per sample", "dynamic"), ("to threshold", "dynamic")}
+    r = cmp[("to threshold", "dynamic")]
+    expected = ratio(mlp["to_threshold"]["compute_only_J"], lc["to_threshold"]["dynamic_J"],
+                     "x")
+    assert (r["ratio"]["low"], r["ratio"]["high"]) == pytest.approx(
+        (expected["low"], expected["high"]))
+    md = format_energy(rep)
+    for needle in ("to threshold", "Backprop baseline, compute only", "papers' cost metric",
+                   "baseline ÷ chip", "Measured on mnist only"):
+        assert needle in md, needle
+
+
+def test_report_reads_emulator_runs_where_lava_is_absent(tmp_path):
+    run = _digits_run(tmp_path)
+    (run / "lava_learn.json").rename(run / "emulator_learn.json")
+    rep = energy_report(run, profiles=("loihi2",), baselines=False)
+    assert rep["phases"]["learning"]["backend"] == "emulator"
+    assert rep["phases"]["inference"]["backend"] == "lava"
+    with pytest.raises(DataError, match="lava_infer.json / lava_learn.json"):
+        energy_report(run / "artefact", backend="lava")
+    rep = energy_report(run, profiles=("loihi2",), baselines=False, backend="emulator")
+    assert list(rep["phases"]) == ["learning"]
+
+
+def test_curve_of_another_dataset_is_not_used(tmp_path):
+    run = _digits_run(tmp_path)
+    path = run / "artefact" / "metrics.json"
+    m = json.loads(path.read_text())
+    path.write_text(json.dumps({**m, "dataset": "mnist"}))
+    rep = energy_report(run, profiles=("loihi2",), baselines=False)
+    assert rep["learning"]["curve"] is None
+    assert any("not used for energy to threshold" in n for n in rep["notes"])
+    assert "to_threshold" not in rep["profiles"]["loihi2"]["phases"]["learning"][
+        "learning_costs"]
+
+
+def test_energy_cli_writes_json_md_png(tmp_path, capsys):
+    run = _digits_run(tmp_path)
+    assert main(["energy", str(run), "--profile", "loihi2", "--no-baselines"]) == 0
+    assert "written:" in capsys.readouterr().out
+    rep = json.loads((run / "energy.json").read_text())
+    assert list(rep["profiles"]) == ["loihi2"] and rep["baselines"].get("mlp") is None
+    assert (run / "energy.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "Learning phase" in (run / "energy.md").read_text()
+    assert main(["energy", str(run), "--threshold", "1.5"]) == 2
+    assert "threshold = 1.5" in capsys.readouterr().err
+    rep = write_energy(run, profiles=("loihi1",), baselines=False)
+    assert rep["files"]["png"] == str(run / "energy.png")
+    assert list(json.loads((run / "energy.json").read_text())["profiles"]) == ["loihi1"]
 
 
 @pytest.mark.lava

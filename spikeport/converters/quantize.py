@@ -102,6 +102,14 @@ class QuantizeOptions:
     (relative) is refused. ``sbp_epoch``: ``"sample"`` (one learning epoch per sample, as on a
     chip) or ``"step"`` (an epoch every step: exact eligibility traces, per-step u0 updates; see
     :func:`~spikeport.converters.lava_rules.sbp_plan`).
+
+    Precision knobs (what ``spikeport compare --sweep-*`` varies): ``num_weight_bits`` (1..8):
+    synaptic weight precision of every projection; initial mantissas are rounded to multiples
+    of ``2**(8 - num_weight_bits)`` (times 2 in MIXED) and Lava's Dense truncates to the same
+    grid. ``trace_impulse_max`` (1..127): the largest impulse of every learning trace, instead
+    of the rate-based bound (:func:`~spikeport.converters.lava_rules.impulse_bound`).
+    ``sbp_t_epoch``: SBP's learning epoch in steps (a divisor of ``sample_steps``); overrides
+    ``sbp_epoch``.
     """
 
     state_headroom: float = 8.0
@@ -111,6 +119,9 @@ class QuantizeOptions:
     sbp_m_sat: float | None = None
     max_rate_error: float = 0.5
     sbp_epoch: str = "sample"
+    num_weight_bits: int = 8
+    trace_impulse_max: int | None = None
+    sbp_t_epoch: int | None = None
 
 
 @dataclass
@@ -156,6 +167,7 @@ class FixedProjection:
     rule: RulePlan | None = None
     relay: RelayPlan | None = None
     relay_fanout: np.ndarray | None = None  # (n_post, n_out) of the SBP source
+    num_weight_bits: int = 8  # synaptic weight precision (Lava's Dense truncates to it)
 
     @property
     def mode(self) -> SignMode:
@@ -164,7 +176,7 @@ class FixedProjection:
     @property
     def step(self) -> float:
         """Quantization step of an initial weight in float units."""
-        return INIT_RANGE[self.mode][2] / self.lsb_per_unit
+        return (INIT_RANGE[self.mode][2] << (8 - self.num_weight_bits)) / self.lsb_per_unit
 
     def dequantized(self, weights: np.ndarray | None = None) -> np.ndarray:
         """Float weights ``(n_pre, n_post)`` of integer mantissas (default: the initial ones)."""
@@ -268,7 +280,7 @@ class FixedNetwork:
                 arrays[f"p{i}_relay_fanout"] = np.asarray(p.relay_fanout, dtype=bool)
             projs.append({"name": p.name, "pre": p.pre, "post": p.post,
                           "sign_mode": p.sign_mode, "weight_exp": p.weight_exp,
-                          "lsb_per_unit": p.lsb_per_unit,
+                          "lsb_per_unit": p.lsb_per_unit, "num_weight_bits": p.num_weight_bits,
                           "rule": p.rule.to_dict() if p.rule else None,
                           "relay": p.relay.to_dict() if p.relay else None})
         atomic_savez(d / "weights.npz", **arrays)
@@ -317,7 +329,8 @@ class FixedNetwork:
                 learn_mask=arrays.get(f"p{i}_learn_mask"),
                 rule=RulePlan.from_dict(p["rule"]) if p["rule"] else None,
                 relay=RelayPlan.from_dict(p["relay"]) if p["relay"] else None,
-                relay_fanout=arrays.get(f"p{i}_relay_fanout")))
+                relay_fanout=arrays.get(f"p{i}_relay_fanout"),
+                num_weight_bits=int(p.get("num_weight_bits", 8))))
         t = doc["teacher"]
         teacher = None if t is None else FixedTeacher(
             t["population"], int(t["n"]), int(t["y_value"]),
@@ -372,6 +385,25 @@ def check_lava_supported(net: Network) -> None:
     if net.teacher is not None and net.teacher.population in relays:
         raise BackendError(f"population '{net.teacher.population}': receives both the teacher "
                            "and an SBP relay as third factor; only one is supported")
+
+
+def check_precision_options(net: Network, opts: QuantizeOptions) -> None:
+    """SpecError for a precision option outside its range (see :class:`QuantizeOptions`)."""
+    def bad(name, value, allowed):
+        return SpecError(f"quantize option {name} = {value!r} is invalid; allowed: {allowed}")
+
+    nwb = opts.num_weight_bits
+    if not isinstance(nwb, int) or isinstance(nwb, bool) or not 1 <= nwb <= 8:
+        raise bad("num_weight_bits", nwb, "integers in [1, 8]")
+    imp = opts.trace_impulse_max
+    if imp is not None and (not isinstance(imp, int) or isinstance(imp, bool)
+                            or not 1 <= imp <= 127):
+        raise bad("trace_impulse_max", imp, "None or integers in [1, 127]")
+    te = opts.sbp_t_epoch
+    if te is not None and (not isinstance(te, int) or isinstance(te, bool) or te < 1
+                           or net.sample_steps % te):
+        raise bad("sbp_t_epoch", te, f"None or a divisor of sample_steps = {net.sample_steps} "
+                                     "(SBP learns at the sample's last step, an epoch's end)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -445,10 +477,14 @@ def _smallest_exp(w_range: float, scale: float) -> int:
     return WEIGHT_EXP_RANGE[1]
 
 
-def quantize_weights(w: np.ndarray, lsb_per_unit: float, sign_mode) -> tuple[np.ndarray, int]:
-    """Float weights -> integer mantissas (round half up to the sign mode's initial step) and
-    the number that moved by more than half a step (clipped)."""
+def quantize_weights(w: np.ndarray, lsb_per_unit: float, sign_mode,
+                     num_weight_bits: int = 8) -> tuple[np.ndarray, int]:
+    """Float weights -> integer mantissas (round half up to the sign mode's initial step,
+    ``2**(8 - num_weight_bits)`` times coarser below 8 bits) and the number that moved by more
+    than half a step (clipped)."""
     lo, hi, step = INIT_RANGE[as_sign_mode(sign_mode)]
+    step <<= 8 - num_weight_bits
+    lo, hi = -((-lo) // step) * step, (hi // step) * step
     raw = np.asarray(w, dtype=np.float64) * lsb_per_unit
     m = np.floor(raw / step + 0.5) * step
     m = np.clip(m, lo, hi)
@@ -495,6 +531,7 @@ def quantize(net: Network, weights: dict[str, np.ndarray],
     fixed point; see the module docstring for every choice. The report is in ``.report``."""
     opts = options or QuantizeOptions()
     check_lava_supported(net)
+    check_precision_options(net, opts)
     w_float: dict[str, np.ndarray] = {}
     conn: dict[str, np.ndarray] = {}
     for proj in net.projections:
@@ -624,14 +661,15 @@ def quantize(net: Network, weights: dict[str, np.ndarray],
         exp = _smallest_exp(w_range, scale)
         lsb = scale / 2.0 ** exp
         mode = as_sign_mode(proj.sign_mode)
-        mant, clipped = quantize_weights(w_float[proj.name], lsb, mode)
+        mant, clipped = quantize_weights(w_float[proj.name], lsb, mode, opts.num_weight_bits)
         mant = mant * conn[proj.name]
         mask = conn[proj.name]
         err = mant[mask] / lsb - w_float[proj.name][mask]
         bits = int(np.abs(mant).max()).bit_length() if mant.size else 0
         learn_lo, learn_hi = LEARN_RANGE[mode]
         rep = {"post_scale": scale, "weight_exp": exp, "lsb_per_unit": lsb,
-               "sign_mode": proj.sign_mode, "step": INIT_RANGE[mode][2] / lsb,
+               "sign_mode": proj.sign_mode, "num_weight_bits": opts.num_weight_bits,
+               "step": (INIT_RANGE[mode][2] << (8 - opts.num_weight_bits)) / lsb,
                "bits_used": bits, "max_mantissa": int(np.abs(mant).max()) if mant.size else 0,
                "range": w_range,
                "max_abs_error": float(np.abs(err).max()) if err.size else 0.0,
@@ -644,7 +682,8 @@ def quantize(net: Network, weights: dict[str, np.ndarray],
             rep["learning_bounds_realised"] = [learn_lo / lsb, learn_hi / lsb]
         fixed_proj[proj.name] = FixedProjection(
             name=proj.name, pre=proj.pre, post=proj.post, sign_mode=proj.sign_mode,
-            weight_exp=exp, lsb_per_unit=lsb, weights=mant, connectivity=mask)
+            weight_exp=exp, lsb_per_unit=lsb, weights=mant, connectivity=mask,
+            num_weight_bits=opts.num_weight_bits)
         proj_reports[proj.name] = rep
 
     # learning rules: supervised first (teacher y and SBP sources need them)
@@ -652,6 +691,8 @@ def quantize(net: Network, weights: dict[str, np.ndarray],
         return seeds.int_seed(net.seed, seeds.LAVA_RNG, seeds.name_key(proj.name))
 
     def imp_max(pre_or_post: str, tau: float) -> int:
+        if opts.trace_impulse_max is not None:
+            return opts.trace_impulse_max
         return impulse_bound(rate_per_step(net, pre_or_post, opts), tau / net.dt)
 
     sup = [p for p in net.projections if isinstance(p.learning, SupervisedSTDP)]
@@ -693,7 +734,8 @@ def quantize(net: Network, weights: dict[str, np.ndarray],
         fp.rule, fp.relay = sbp_plan(rule, src.learning, src.name, fp.lsb_per_unit, net.dt,
                                      net.sample_steps, imp_max(proj.pre, rule.tau_elig), m_sat,
                                      rng_seed(proj), where=f"projection '{proj.name}'",
-                                     t_epoch=1 if opts.sbp_epoch == "step" else None)
+                                     t_epoch=opts.sbp_t_epoch if opts.sbp_t_epoch is not None
+                                     else 1 if opts.sbp_epoch == "step" else None)
         if fp.rule is not None:
             fp.learn_mask = sbp_mask(net, proj)
             fp.relay_fanout = conn[src.name].copy()
@@ -735,7 +777,10 @@ def quantize(net: Network, weights: dict[str, np.ndarray],
     fixed.report = {"network": net.name, "backend": "lava-nc 0.10 fixed_pt (Loihi-1 widths)",
                     "options": {"state_headroom": opts.state_headroom,
                                 "learning_headroom": opts.learning_headroom,
-                                "sbp_m_sat": opts.sbp_m_sat, "sbp_epoch": opts.sbp_epoch},
+                                "sbp_m_sat": opts.sbp_m_sat, "sbp_epoch": opts.sbp_epoch,
+                                "num_weight_bits": opts.num_weight_bits,
+                                "trace_impulse_max": opts.trace_impulse_max,
+                                "sbp_t_epoch": opts.sbp_t_epoch},
                     "populations": pop_reports, "projections": proj_reports, "notes": notes}
     return fixed
 

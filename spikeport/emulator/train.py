@@ -61,11 +61,11 @@ def train_fixed(source: str | Path, out: str | Path, dataset: str | None = None,
         raise DataError(f"{source}: training needs a readout population to score accuracy")
     dataset = dataset or metrics.get("dataset") or default_dataset(net)
     train_split = load_split(net, dataset, data_dir, "train", train_samples)
-    evals = {s: load_split(net, dataset, data_dir, s, eval_samples) for s in ("val", "test")}
+    evals = encode_evals(net, dataset, data_dir, eval_samples)
     metrics.update({"network": net.name, "dataset": dataset, "data_dir": data_dir,
                     "seed": net.seed,
                     "splits": {"train": int(len(train_split.y)),
-                               **{s: int(len(v.y)) for s, v in evals.items()}},
+                               **{s: int(len(v.labels)) for s, v in evals.items()}},
                     "input_spikes": "as the Brian2 trainer: evaluation encodes with the spec "
                                     "seed; training epoch e with seeds.int_seed(seed, "
                                     "INPUT_SPIKES, e)",
@@ -74,7 +74,7 @@ def train_fixed(source: str | Path, out: str | Path, dataset: str | None = None,
     if not history:
         row = {"epoch": 0}
         for s, split in evals.items():
-            row[f"{s}_accuracy"] = evaluate_fixed(net, fixed, split, dataset)["accuracy"]
+            row[f"{s}_accuracy"] = evaluate_fixed(net, fixed, split)["accuracy"]
         history.append(row)
     start = len(history)
     bar = None
@@ -84,7 +84,9 @@ def train_fixed(source: str | Path, out: str | Path, dataset: str | None = None,
                    unit="epoch")
     try:
         for epoch in range(start, epochs + 1):
-            fixed, row = _epoch(net, fixed, train_split, evals, dataset, epoch, progress)
+            fixed, row, res = learn_epoch(net, fixed, train_split, evals, dataset, epoch,
+                                          emulator_runner(progress))
+            row["learning_ops"] = res.ops
             history.append(row)
             metrics["epochs"] = history
             _save(out, fixed, metrics)
@@ -100,42 +102,68 @@ def train_fixed(source: str | Path, out: str | Path, dataset: str | None = None,
     return metrics
 
 
-def _epoch(net, fixed, train_split, evals, dataset, epoch, progress):
+def emulator_runner(progress: bool = False):
+    """``(fixed, inputs, teacher, learn) → LavaResult`` on the emulator."""
     from spikeport.emulator import run_emulator
+
+    def run(fixed, inputs, teacher, learn):
+        return run_emulator(fixed, inputs, teacher, learn=learn, progress=progress and learn)
+
+    return run
+
+
+def learn_epoch(net, fixed, train_split, evals: dict, dataset: str, epoch: int,
+                runner=None):
+    """One fixed-point training epoch: the training split in the epoch's seeded order with
+    the epoch's input noise, learning on (``runner(fixed, inputs, teacher, learn)``: the
+    emulator by default, or Lava), then ``evals`` (split name → encoded
+    :class:`~spikeport.pipeline.Batch`) scored with learning off and no teaching spikes.
+    Returns the learned network, the epoch's metrics row and the learning run's result."""
     from spikeport.models.brian2_sim import predict
     from spikeport.pipeline import encode_batch
 
+    runner = runner or emulator_runner()
     order = seeds.rng(net.seed, seeds.SHUFFLE, epoch).permutation(len(train_split.y))
     batch = encode_batch(net, train_split.X[order], train_split.y[order],
                          train_split.ids[order], dataset, "train",
                          seed=seeds.int_seed(net.seed, seeds.INPUT_SPIKES, epoch))
     t0 = time.perf_counter()
-    res = run_emulator(fixed, batch.inputs, batch.teacher, learn=True, progress=progress)
+    res = runner(fixed, batch.inputs, batch.teacher, True)
     train_time = time.perf_counter() - t0
     fixed = fixed.with_learned(weights=res.weights, thresholds=res.thresholds)
-    pred = predict(net, res)
     row = {"epoch": epoch,
-           "train_accuracy_while_learning": float((pred == batch.labels).mean()),
-           "train_time_s": train_time, "train_samples_per_s": len(order) / train_time,
-           "learning_ops": res.ops}
-    for s, split in evals.items():
-        ev = evaluate_fixed(net, fixed, split, dataset)
+           "train_accuracy_while_learning": float((predict(net, res) == batch.labels).mean()),
+           "train_time_s": train_time, "train_samples_per_s": len(order) / train_time}
+    for s, b in evals.items():
+        ev = evaluate_fixed(net, fixed, b, runner)
         row[f"{s}_accuracy"] = ev["accuracy"]
         row[f"{s}_rates_hz"] = ev["rates_hz"]
-    return fixed, row
+    return fixed, row, res
 
 
-def evaluate_fixed(net, fixed, split, dataset: str) -> dict:
-    """Accuracy of a fixed-point network on one split (learning off, no teaching spikes)."""
-    from spikeport.emulator import run_emulator
-    from spikeport.models.brian2_sim import predict
+def encode_evals(net, dataset: str, data_dir, samples: int | None) -> dict:
+    """The validation and test splits, encoded with the spec's seed (as ``simulate``)."""
+    from spikeport.models.trainer import load_split
     from spikeport.pipeline import encode_batch
 
-    batch = encode_batch(net, split.X, split.y, split.ids, dataset, split.name)
-    res = run_emulator(fixed, batch.inputs, None, learn=False)
+    out = {}
+    for s in ("val", "test"):
+        sp = load_split(net, dataset, data_dir, s, samples)
+        out[s] = encode_batch(net, sp.X, sp.y, sp.ids, dataset, s)
+    return out
+
+
+def evaluate_fixed(net, fixed, batch, runner=None) -> dict:
+    """Accuracy of a fixed-point network on an encoded batch (learning off, no teaching
+    spikes: a teacher drive would hand inference the labels)."""
+    from spikeport.models.brian2_sim import predict
+
+    runner = runner or emulator_runner()
+    res = runner(fixed, batch.inputs, None, False)
     pred = predict(net, res)
-    return {"accuracy": float((pred == split.y).mean()), "samples": int(len(split.y)),
-            "rates_hz": {p: float(np.mean(s) / net.dt) for p, s in res.spikes.items()}}
+    return {"accuracy": float((pred == batch.labels).mean()), "samples": int(len(pred)),
+            "rates_hz": {p: float(np.mean(s) / net.dt) for p, s in res.spikes.items()},
+            "wall_time_s": res.wall_time}
 
 
 def _save(out: Path, fixed, metrics: dict) -> None:

@@ -7,8 +7,9 @@ simulated, estimated, unknown) and ``source``. A quantity of status ``unknown`` 
 number: reports count its operations and say its energy is missing, rather than guess.
 
 Users add a chip by writing a file in the same form and passing its path wherever a profile
-name is accepted. A malformed profile is a :class:`~spikeport.errors.SpecError` naming the file
-and the key.
+name is accepted. Files with a top-level ``kind`` other than ``chip`` (``baseline_ops``,
+``baseline_device``) are backprop baselines, read by :mod:`spikeport.hw_profiles.baselines`.
+A malformed profile is a :class:`~spikeport.errors.SpecError` naming the file and the key.
 """
 
 from __future__ import annotations
@@ -169,6 +170,11 @@ def load_profile(name_or_path: str | Path) -> Profile:
     for key in ("name", "title"):
         if not isinstance(data.get(key), str):
             raise SpecError(f"{where}: top-level {key!r} is missing (a string)")
+    kind = data.get("kind", "chip")
+    if kind != "chip":
+        raise SpecError(f"{where}: kind = {kind!r} is a baseline profile, not a chip profile; "
+                        f"allowed here: a chip profile ({', '.join(available_profiles())}); "
+                        "baselines are read by spikeport.hw_profiles.baselines")
     chip = _table(where, data, "chip", CHIP_KEYS)
     for key, q in chip.items():
         if not q.known or q.is_range or q.low < 1 or q.low != int(q.low):
@@ -192,5 +198,17 @@ def load_profile(name_or_path: str | Path) -> Profile:
                    where, str(data.get("step_pacing_note", "")))
 
 
+def profile_kind(path: Path) -> str:
+    """A bundled file's top-level ``kind`` (``chip`` when absent; baselines say otherwise)."""
+    try:
+        return str(tomllib.loads(Path(path).read_text()).get("kind", "chip"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return "chip"
+
+
 def available_profiles() -> list[str]:
-    return sorted(p.stem for p in HERE.glob("*.toml"))
+    """Bundled chip profiles (baseline profiles, e.g. ``gpu_h100``, are not chips)."""
+    return sorted(p.stem for p in HERE.glob("*.toml") if profile_kind(p) == "chip")
+
+
+parse_quantity = _quantity  # for the baseline profiles (spikeport.hw_profiles.baselines)

@@ -120,14 +120,16 @@ class PlasticDense(AbstractProcess):
     ``RulePlan.to_dict()``), with sample resets, a learn mask and an on/off switch."""
 
     def __init__(self, *, weights, rule: dict, weight_exp: int = 0, sign_mode: str = "mixed",
-                 learn_mask=None, learn: bool = True, sample_steps: int = 1, period: int = 1,
+                 num_weight_bits: int = 8, learn_mask=None, learn: bool = True,
+                 sample_steps: int = 1, period: int = 1,
                  reset: bool = False, record_dir: str | None = None, flush_steps: int = 0,
                  total_steps: int = 0, key: str = "plastic", name: str | None = None) -> None:
         w = np.asarray(weights)
         n_post, n_pre = w.shape
         mask = None if learn_mask is None else np.asarray(learn_mask, dtype=bool)
         super().__init__(rule=rule, weight_exp=int(weight_exp), sign_mode=sign_mode,
-                         learn_mask=mask, sample_steps=sample_steps, period=period, reset=reset,
+                         num_weight_bits=int(num_weight_bits), learn_mask=mask,
+                         sample_steps=sample_steps, period=period, reset=reset,
                          record_dir=record_dir, flush_steps=flush_steps, total_steps=total_steps,
                          key=key, name=name)
         self.s_in = InPort(shape=(n_pre,))
@@ -178,7 +180,10 @@ class PyPlasticDenseModel(PyLoihiProcessModel):
         super().__init__(proc_params)
         self._schedule = Schedule.from_params(proc_params)
         self._plan = RulePlan.from_dict(proc_params["rule"])
-        self._engine = self._plan.engine(proc_params["sign_mode"])
+        # LearningDense truncates the initial weights to num_weight_bits (learning then
+        # writes 1-LSB steps, as Lava 0.10 does)
+        self._engine = replace(self._plan.engine(proc_params["sign_mode"]),
+                               num_weight_bits=proc_params.get("num_weight_bits", 8))
         self._deps = self._plan.dependencies()
         self._k = self._plan.learning_rule().decimate_exponent
         self._state = None
@@ -248,6 +253,7 @@ class PyPlasticDenseModel(PyLoihiProcessModel):
     def on_var_update(self) -> None:
         # a weights.set() between runs replaces the engine's weights (truncated as at start)
         if self._state is not None and not np.array_equal(self.weights, self._state.weights[0]):
-            w = truncate_weights(self.weights.astype(np.int64), self._engine.sign_mode)
+            w = truncate_weights(self.weights.astype(np.int64), self._engine.sign_mode,
+                                 self._engine.num_weight_bits)
             self._state = replace(self._state, weights=w[None])
             self._publish_weights()
