@@ -157,11 +157,14 @@ def main(argv=None) -> None:
     report["learning"] = learn
     report["inference"] = infer
 
-    # ---- a whole MNIST training epoch in fixed point (6,000 samples, learning on)
-    epoch = load_batch(net, None, args.data_dir, "train", None)
-    n = len(epoch.labels)
+    # ---- a whole MNIST-6k training epoch in fixed point (learning on): the 5,000 training
+    # and 1,000 validation images of ../shared/data/mnist, 6,000 samples
+    parts = [load_batch(net, None, args.data_dir, s, None) for s in ("train", "val")]
+    inputs = {k: np.concatenate([p.inputs[k] for p in parts]) for k in parts[0].inputs}
+    teacher = np.concatenate([p.teacher for p in parts])
+    n = len(teacher)
     t0 = time.perf_counter()
-    run_emulator(fixed, epoch.inputs, epoch.teacher, learn=True)
+    run_emulator(fixed, inputs, teacher, learn=True)
     t_epoch = time.perf_counter() - t0
     report["training_epoch"] = {"samples": n, "steps": n * S, "emulator_s": t_epoch,
                                 "steps_per_s": n * S / t_epoch}
