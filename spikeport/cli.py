@@ -257,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--penalty", type=float, default=None, metavar="STEPS",
                    help="first-spike error charged for a missing first spike, in steps "
                         "(default: the sample length)")
-    p.add_argument("--checkpoints", type=_positive_int, default=10,
+    p.add_argument("--checkpoints", type=_positive_int, default=10, metavar="K",
                    help="points on the weight trajectories while learning (default: 10)")
     p.add_argument("--raster-sample", type=int, default=0, metavar="I",
                    help="test sample drawn in raster.png (default: 0)")

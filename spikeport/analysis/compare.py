@@ -1,0 +1,1235 @@
+"""`spikeport compare`: the same input spikes through three backends, drift per population.
+
+Backends (all see identical input and teaching spikes, encoded once from the spec's seed):
+
+``float``
+    The Brian2 reference with the artefact's float weights and thresholds.
+``quantized``
+    The Brian2 reference with every constant the quantizer rounded (:func:`quantized_reference`):
+    dequantized weights (what the fixed-point run holds after its first-step truncation),
+    thresholds ``vth / scale``, the τ realised by the rounded ``du``/``dv``, the realised bias,
+    learning rates, whole-step trace taus, learning bounds and homeostasis constants. Float
+    arithmetic throughout.
+``fixed``
+    The fixed-point network on Lava (``--backend lava``, in a subprocess with a timeout) or the
+    bit-exact emulator (``--backend emulator``): integer arithmetic.
+
+So ``quantized_vs_float`` isolates parameter rounding, ``fixed_vs_quantized`` the integer
+arithmetic (state truncation, trace rounding, stochastic rounding, saturation, Lava's learning
+epochs), and ``fixed_vs_float`` is the total drift.
+
+Phases. **infer**: ``samples`` test samples, learning off, no teaching spikes. **learn**:
+``learn_samples`` training samples with learning on, every backend from the same initial
+weights; weight trajectories at ``checkpoints`` evenly spaced sample counts (the Brian2 runs are
+split into that many consecutive runs carrying weights and thresholds, which is exact in
+``reset`` mode; the emulator records every sample; a Lava run is one uninterrupted run, as on a
+chip, so only its start and end are known); then each backend's learned network scores the test
+samples with learning off (accuracy after on-chip learning).
+
+Attribution (inference): the float reference with one group of rounded constants at a time
+(each projection's weights, the time constants, thresholds and bias), against the float
+reference: which rounding moves which layer's spikes.
+
+Sweeps (``sweeps={"bits": [8, 6, 4], ...}``) re-quantize with one precision option changed
+(:data:`SWEEPS`) and repeat both phases for the fixed point and the quantized reference; the
+float reference is shared, the setting of the main comparison reuses its runs, and a setting the
+quantizer refuses becomes a row saying why. Each variant is also written as a run directory
+under ``OUT/sweep/<kind>-<value>/``. Reduced weight bits are real in the fixed-point run: the
+initial mantissas lie on the coarser grid and Lava's Dense truncates to it; during learning Lava
+0.10's LearningDense writes 1-LSB steps (it applies ``num_weight_bits`` to the initial weights
+only), and the learned network is truncated to the grid again when it is loaded for inference.
+
+OUT holds ``fixed/``, ``spec.yaml`` and ``quantization.json/.md`` (as ``spikeport convert`` writes
+them, so OUT is a run directory), ``compare.json`` (metrics + provenance), ``compare.md``,
+``compare.npz`` (every recording, inputs, labels, weight trajectories) and PNGs: ``raster.png``
+(inference), ``raster_learn.png`` (the last learning sample), ``metrics.png``,
+``metrics_learn.png``, ``weights.png``, ``sweep_<kind>.png``.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from spikeport.analysis import metrics as M
+from spikeport.errors import BackendError, SpecError
+from spikeport.io import atomic_savez, atomic_write_json, atomic_write_text
+
+BACKENDS = ("float", "quantized", "fixed")
+PAIRS = (("quantized", "float"), ("fixed", "quantized"), ("fixed", "float"))
+FIXED_BACKENDS = ("lava", "emulator")
+# sweep kind -> (QuantizeOptions field, allowed range, what it is)
+SWEEPS = {"bits": ("num_weight_bits", (1, 8), "weight precision (bits)"),
+          "impulse": ("trace_impulse_max", (1, 127), "largest learning-trace impulse"),
+          "t_epoch": ("sbp_t_epoch", (1, None), "SBP learning epoch (steps)")}
+# the knobs that only change learning: their per-layer spike metrics are the learning phase's
+LEARNING_ONLY = ("impulse", "t_epoch")
+PAIR_NAMES = {"quantized_vs_float": "quantized vs float", "fixed_vs_quantized":
+              "fixed vs quantized", "fixed_vs_float": "fixed vs float"}
+ACCURACY_KEYS = ("accuracy", "agreement", "learned_accuracy", "learned_agreement",
+                 "accuracy_while_learning", "agreement_while_learning")
+
+
+def pair_key(a: str, b: str) -> str:
+    return f"{a}_vs_{b}"
+
+
+PAIR_KEYS = tuple(pair_key(a, b) for a, b in PAIRS)
+
+
+@dataclass
+class CompareOptions:
+    """What ``spikeport compare`` runs; see the module docstring.
+
+    ``tau_vr`` [s]: van Rossum time constant; ``penalty`` [steps]: first-spike penalty
+    (default: the sample length); ``raster_sample``: test sample drawn in ``raster.png``;
+    ``sweeps``: kind (``bits``, ``impulse``, ``t_epoch``) -> values; ``fail_under`` /
+    ``fail_over``: ``"METRIC=VALUE"`` gates (see :func:`gate_metrics`).
+    """
+
+    samples: int = 100
+    learn_samples: int | None = None
+    learn: bool = True
+    backend: str = "lava"
+    target: str = "auto"
+    dataset: str | None = None
+    data_dir: str | None = None
+    tau_vr: float = 0.01
+    penalty: float | None = None
+    raster_sample: int = 0
+    checkpoints: int = 10
+    quantize: object = None  # QuantizeOptions (None: defaults)
+    sweeps: dict = field(default_factory=dict)
+    fail_under: tuple = ()
+    fail_over: tuple = ()
+    timeout: float = 3600.0
+    progress: bool = True
+
+
+# ---------------------------------------------------------------------------------------------
+# argument parsing helpers (the CLI passes strings through)
+
+def parse_int_list(text: str, option: str, lo: int, hi: int | None = None) -> list[int]:
+    """``"8,7,6"`` -> ``[8, 7, 6]``; a SpecError names the option and the allowed range."""
+    values = []
+    for part in str(text).split(","):
+        part = part.strip()
+        try:
+            v = int(part)
+        except ValueError:
+            raise SpecError(f"{option}: {part!r} is not an integer; give a comma-separated list "
+                            f"such as 8,6,4") from None
+        if v < lo or (hi is not None and v > hi):
+            raise SpecError(f"{option}: {v} is invalid; allowed: integers in "
+                            f"[{lo}, {hi if hi is not None else 'inf'}]")
+        if v in values:
+            raise SpecError(f"{option}: {v} appears twice")
+        values.append(v)
+    if not values:
+        raise SpecError(f"{option}: give at least one value")
+    return values
+
+
+@dataclass(frozen=True)
+class Gate:
+    """``metric`` must be >= ``threshold`` (``under``: fail when under) or <= (``over``)."""
+
+    metric: str
+    threshold: float
+    direction: str
+
+    @property
+    def option(self) -> str:
+        return f"--fail-{self.direction} {self.metric}={self.threshold:g}"
+
+
+def parse_gates(items, direction: str) -> list[Gate]:
+    """``["hidden.match_rate=0.99", ...]`` -> gates; syntax only (names are checked against the
+    network by :func:`check_gates`)."""
+    gates = []
+    for item in items or ():
+        metric, sep, value = str(item).partition("=")
+        metric = metric.strip()
+        try:
+            threshold = float(value)
+        except ValueError:
+            threshold = math.nan
+        if not sep or not metric or not math.isfinite(threshold):
+            raise SpecError(f"--fail-{direction} {item!r}: expected METRIC=VALUE with a finite "
+                            "number, e.g. accuracy=0.8 or hidden.match_rate=0.99")
+        gates.append(Gate(metric, threshold, direction))
+    return gates
+
+
+# ---------------------------------------------------------------------------------------------
+# the quantized-parameter reference
+
+@dataclass
+class QuantizedReference:
+    """A spec whose constants are the quantizer's realised ones, the dequantized initial
+    weights, per-neuron thresholds ``vth / scale``, and a record of every constant changed."""
+
+    net: object
+    weights: dict[str, np.ndarray]
+    thresholds: dict[str, np.ndarray]
+    constants: dict
+
+
+def _spec_tau(tau: float, dt: float) -> float:
+    """A realised time constant the spec can hold: 0 (full decay) becomes the spec's fastest
+    (decay factor 1/4096), inf (no decay) a time constant whose decay factor is 1.0."""
+    tau_min = dt / math.log(4096)
+    if not tau > tau_min:
+        return tau_min
+    return tau if math.isfinite(tau) else 1e300
+
+
+def quantized_reference(net, fixed) -> QuantizedReference:
+    """The float spec with the fixed network's rounded constants (see the module docstring)."""
+    from spikeport.converters.quantize import LEARN_RANGE, realised_tau
+    from spikeport.kernels.dense import quantize_dense_weights
+    from spikeport.kernels.homeostasis import ACC_FRACTION_BITS, COUNT_FRACTION_BITS
+    from spikeport.models.rules import SBP, STDP, Homeostasis, SupervisedSTDP
+    from spikeport.models.spec import sbp_source
+
+    dt, T = net.dt, net.sample_steps
+    consts: dict = {"populations": {}, "projections": {}}
+    pops, thresholds = [], {}
+    for pop in net.populations:
+        fp = fixed.population(pop.name)
+        s = fp.scale
+        theta = np.broadcast_to(np.asarray(fp.vth, dtype=np.float64), (pop.n,)) / s
+        if not theta.max() > pop.reset:
+            raise BackendError(f"population '{pop.name}': quantized thresholds vth/scale "
+                               f"<= reset; cannot build the quantized reference")
+        thresholds[pop.name] = theta.copy()
+        tau_u = _spec_tau(realised_tau(fp.du + 1, dt), dt)
+        tau_v = _spec_tau(realised_tau(fp.dv, dt), dt)
+        bias = fp.bias_mant * 2.0 ** fp.bias_exp / (64.0 * s)
+        c = {"tau_u_s": [pop.tau_u, tau_u], "tau_v_s": [pop.tau_v, tau_v],
+             "threshold": [pop.threshold, float(theta.min()), float(theta.max())],
+             "bias": [pop.bias, bias]}
+        h = pop.homeostasis
+        if h is not None and fp.homeostasis is not None:
+            hq = fp.homeostasis
+            h = Homeostasis(
+                target_rate=hq["target_q"] / (1 << COUNT_FRACTION_BITS) / (T * dt),
+                eta=hq["eta_q"] / ((1 << (ACC_FRACTION_BITS - COUNT_FRACTION_BITS)) * s),
+                theta_min=hq["acc_min"] / (1 << ACC_FRACTION_BITS) / s,
+                theta_max=hq["acc_max"] / (1 << ACC_FRACTION_BITS) / s)
+            c["homeostasis"] = {k: [getattr(pop.homeostasis, k), getattr(h, k)]
+                                for k in ("target_rate", "eta", "theta_min", "theta_max")}
+        consts["populations"][pop.name] = c
+        pops.append(replace(pop, tau_u=tau_u, tau_v=tau_v, threshold=float(theta.max()),
+                            bias=bias, homeostasis=h))
+
+    # the supervised rules' realised rates: SBP's relay gains carry f·η_source with the
+    # *spec's* η_source, so the quantized SBP rate is f_realised·η_spec/η_realised
+    eta_realised = {}
+    for proj in net.projections:
+        rule = fixed.projection(proj.name).rule
+        if isinstance(proj.learning, SupervisedSTDP) and rule is not None:
+            eta_realised[proj.name] = float(np.mean([r.realised for r in rule.rates
+                                                     if r.field == "eta"]))
+    projs, weights = [], {}
+    for proj in net.projections:
+        fpj = fixed.projection(proj.name)
+        w_int = quantize_dense_weights(np.asarray(fpj.weights, dtype=np.int64), fpj.sign_mode,
+                                       fpj.num_weight_bits)
+        weights[proj.name] = fpj.dequantized(w_int)
+        c = {"lsb_per_unit": fpj.lsb_per_unit, "weight_exp": fpj.weight_exp,
+             "num_weight_bits": fpj.num_weight_bits}
+        new = proj
+        plan = fpj.rule
+        if plan is not None:
+            lo, hi = LEARN_RANGE[fpj.mode]
+            w_min, w_max = lo / fpj.lsb_per_unit, hi / fpj.lsb_per_unit
+            c["w_min"], c["w_max"] = [proj.w_min, w_min], [proj.w_max, w_max]
+            rates: dict[str, list] = {}
+            for r in plan.rates:
+                rates.setdefault(r.field, []).append(r.realised)
+            taus = {t.name: t.tau_steps * dt for t in plan.traces}
+            rule = proj.learning
+            changes = {k: float(np.mean(v)) for k, v in rates.items()}
+            if isinstance(rule, SupervisedSTDP):
+                changes["tau_pre"] = taus["x1"]
+            elif isinstance(rule, SBP):
+                changes["tau_elig"] = taus["x2"]
+                src = sbp_source(net, proj)
+                ratio = src.learning.eta / eta_realised.get(src.name, src.learning.eta)
+                for k in ("f_ltp", "f_ltd"):
+                    if k in changes:
+                        changes[k] *= ratio
+            elif isinstance(rule, STDP):
+                if "x1" in taus:
+                    changes["tau_plus"] = taus["x1"]
+                if "y1" in taus:
+                    changes["tau_minus"] = taus["y1"]
+            c["learning"] = {k: [getattr(rule, k), v] for k, v in changes.items()}
+            c["learning_terms"] = {k: v for k, v in rates.items() if len(v) > 1}
+            new = replace(proj, w_min=w_min, w_max=w_max, learning=replace(rule, **changes))
+        consts["projections"][proj.name] = c
+        projs.append(new)
+
+    teacher = net.teacher
+    if teacher is not None and fixed.teacher is not None and fixed.teacher.drive is not None:
+        mant, exp, _ = fixed.teacher.drive
+        drive = mant * 2.0 ** exp / fixed.population(teacher.population).scale
+        consts["teacher_drive"] = [teacher.drive, drive]
+        teacher = replace(teacher, drive=drive)
+    qnet = net.replace(populations=tuple(pops), projections=tuple(projs), teacher=teacher)
+    return QuantizedReference(qnet, weights, thresholds, consts)
+
+
+# ---------------------------------------------------------------------------------------------
+# backends
+
+@dataclass
+class Recording:
+    """Spikes of one backend in one phase (population -> bool (n_samples, steps, n))."""
+
+    spikes: dict[str, np.ndarray]
+    wall_time: float = 0.0
+
+    def counts(self, population: str) -> np.ndarray:
+        return self.spikes[population].sum(axis=1)
+
+
+def _emulator():
+    try:
+        from spikeport.emulator import run_emulator
+    except ImportError:
+        raise BackendError("--backend emulator: this spikeport has no emulator yet "
+                           "(spikeport.emulator.run_emulator is missing); use --backend lava"
+                           ) from None
+    return run_emulator
+
+
+class FixedBackend:
+    """Runs a fixed-point network on Lava (subprocess, timeout) or on the emulator; both
+    return a :class:`~spikeport.converters.to_lava.LavaResult`."""
+
+    def __init__(self, name: str, timeout: float = 3600.0):
+        if name not in FIXED_BACKENDS:
+            raise BackendError(f"fixed-point backend {name!r} is not supported; allowed: "
+                               f"{', '.join(FIXED_BACKENDS)}")
+        self.name = name
+        self.timeout = timeout
+        self._run_emulator = _emulator() if name == "emulator" else None
+
+    def run(self, fixed, inputs: dict, teacher, learn: bool, record_weights: bool = False):
+        if self._run_emulator is not None:
+            return self._run_emulator(fixed, inputs, teacher=teacher, learn=learn,
+                                      record_weights=record_weights)
+        from spikeport.lava_processes.run import run_lava_subprocess
+
+        with tempfile.TemporaryDirectory(prefix="spikeport-compare-") as tmp:
+            tmp = Path(tmp)
+            fixed.save(tmp / "fixed")
+            arrays = {f"input/{k}": v for k, v in inputs.items()}
+            if teacher is not None:
+                arrays["teacher"] = teacher
+            atomic_savez(tmp / "inputs.npz", **arrays)
+            return run_lava_subprocess(tmp / "fixed", tmp / "inputs.npz", tmp / "result.npz",
+                                       learn=learn, timeout=self.timeout)
+
+
+def _fixed_infer(runner: FixedBackend, fixed, batch) -> Recording:
+    # inference never receives the teaching spikes (a teacher drive would hand it the labels)
+    res = runner.run(fixed, batch.inputs, None, learn=False)
+    return Recording(res.spikes, res.wall_time)
+
+
+def _slice(batch, lo: int, hi: int):
+    inputs = {k: v[lo:hi] for k, v in batch.inputs.items()}
+    teacher = None if batch.teacher is None else batch.teacher[lo:hi]
+    return inputs, teacher
+
+
+def _brian2_infer(net, batch, weights, thresholds, target) -> Recording:
+    from spikeport.models.brian2_sim import simulate
+
+    r = simulate(net, batch.inputs, weights, None, target=target, thresholds=thresholds or None)
+    return Recording(r.spikes, r.wall_time)
+
+
+@dataclass
+class LearnRun:
+    """A learning phase of one backend: spikes while learning, weights (float units) at the
+    checkpoints it knows, final weights/thresholds (float units) and the learned network."""
+
+    recording: Recording
+    checkpoints: list[int]
+    trajectory: dict[str, np.ndarray]  # projection -> (K, n_pre, n_post) float units
+    thresholds: dict[str, np.ndarray]  # population -> (n,) float units, after learning
+    learned: object                    # what scores the test samples afterwards
+
+
+def _brian2_learn(net, batch, weights, thresholds, target, bounds, plastic) -> LearnRun:
+    from spikeport.models.brian2_sim import simulate
+
+    w = {k: np.asarray(v, dtype=np.float64) for k, v in weights.items()}
+    th = thresholds or None
+    traj = {p: [w[p].copy()] for p in plastic}
+    spikes: dict[str, list] = {}
+    wall = 0.0
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        inputs, teacher = _slice(batch, lo, hi)
+        r = simulate(net, inputs, w, teacher, target=target, learn=True, thresholds=th)
+        w, th = r.weights, r.thresholds
+        wall += r.wall_time
+        for p in plastic:
+            traj[p].append(np.asarray(w[p], dtype=np.float64).copy())
+        for pop, s in r.spikes.items():
+            spikes.setdefault(pop, []).append(s)
+    rec = Recording({p: np.concatenate(v) for p, v in spikes.items()}, wall)
+    return LearnRun(rec, list(bounds), {p: np.stack(v) for p, v in traj.items()},
+                    {k: np.asarray(v, dtype=np.float64) for k, v in (th or {}).items()},
+                    (w, th))
+
+
+def _fixed_learn(runner: FixedBackend, fixed, batch, bounds, plastic) -> LearnRun:
+    emulated = runner.name == "emulator"
+    t0 = time.perf_counter()
+    res = runner.run(fixed, batch.inputs, batch.teacher, learn=True, record_weights=emulated)
+    wall = time.perf_counter() - t0
+    traj, checkpoints = {}, [0, bounds[-1]]
+    history = getattr(res, "weight_history", None) or {}
+    if emulated and all(p in history for p in plastic):
+        checkpoints = list(bounds)
+    for p in plastic:
+        fp = fixed.projection(p)
+        start = fp.dequantized()
+        if len(checkpoints) > 2:
+            later = [fp.dequantized(history[p][b - 1]) for b in checkpoints[1:]]
+        else:
+            later = [fp.dequantized(res.weights[p])]
+        traj[p] = np.stack([start] + later)
+    th = {pop.name: np.asarray(res.thresholds[pop.name], dtype=np.float64) / pop.scale
+          for pop in fixed.populations if pop.name in res.thresholds}
+    learned = fixed.with_learned(weights=res.weights, thresholds=res.thresholds)
+    return LearnRun(Recording(res.spikes, wall), checkpoints, traj, th, learned)
+
+
+# ---------------------------------------------------------------------------------------------
+# metrics of a phase
+
+def _pair_metrics(recs: dict[str, Recording], pops, dt, tau_vr, penalty) -> dict:
+    out = {}
+    for a, b in PAIRS:
+        if a in recs and b in recs:
+            out[pair_key(a, b)] = {p: M.population_metrics(recs[a].spikes[p], recs[b].spikes[p],
+                                                            dt, tau_vr, penalty) for p in pops}
+    return out
+
+
+def _classify(net, recs: dict[str, Recording], labels) -> tuple[dict, dict]:
+    from spikeport.models.brian2_sim import predict
+
+    if net.readout is None or not (np.asarray(labels) >= 0).all():
+        return {}, {}
+    pred = {k: predict(net, r) for k, r in recs.items()}
+    acc = {k: float((p == labels).mean()) for k, p in pred.items()}
+    agree = {pair_key(a, b): float((pred[a] == pred[b]).mean())
+             for a, b in PAIRS if a in pred and b in pred}
+    return acc, agree
+
+
+# ---------------------------------------------------------------------------------------------
+# gates
+
+def gate_metrics(report: dict) -> dict[str, float | None]:
+    """Every metric a gate can name, flattened: ``infer.<pair>.<population>.<metric>``,
+    ``learn.<pair>.<population>.<metric>``, ``infer.accuracy.<backend>``,
+    ``infer.agreement.<pair>``, ``learn.learned_accuracy.<backend>``,
+    ``learn.weights.<projection>.<pair>.final`` / ``.rms_over_time``, ... Shorthands: see
+    :func:`resolve_gate`."""
+    flat: dict[str, float | None] = {}
+    for phase in ("infer", "learn"):
+        ph = report.get(phase)
+        if not ph:
+            continue
+        for pair, pops in ph.get("pairs", {}).items():
+            for pop, m in pops.items():
+                for k, v in m.items():
+                    if k in M.HIGHER_IS_BETTER or k == "first_diff_step_min":
+                        flat[f"{phase}.{pair}.{pop}.{k}"] = v
+        for key in ACCURACY_KEYS:
+            for name, v in (ph.get(key) or {}).items():
+                flat[f"{phase}.{key}.{name}"] = v
+        for proj, d in (ph.get("weights") or {}).items():
+            for pair, w in d["pairs"].items():
+                flat[f"{phase}.weights.{proj}.{pair}.final"] = w["final"]
+                flat[f"{phase}.weights.{proj}.{pair}.rms_over_time"] = w["rms_over_time"]
+    return flat
+
+
+def _higher_is_better(key: str) -> bool:
+    last = key.split(".")[-1]
+    if last in M.HIGHER_IS_BETTER:
+        return M.HIGHER_IS_BETTER[last]
+    if last in ("first_diff_step_min",):
+        return True
+    if ".weights." in key or key.startswith("weights") or last == "weight_rms":
+        return False
+    return True  # accuracies and agreements
+
+
+ALIASES = {"accuracy": "infer.accuracy.fixed", "agreement": "infer.agreement.fixed_vs_float",
+           "learned_accuracy": "learn.learned_accuracy.fixed",
+           "learned_agreement": "learn.learned_agreement.fixed_vs_float"}
+
+
+def resolve_gate(flat: dict, name: str, populations, projections
+                 ) -> tuple[list[str], bool] | None:
+    """The flat keys a gate name stands for and whether larger is better, or None.
+
+    Shorthands: ``accuracy``, ``agreement``, ``learned_accuracy``, ``learned_agreement``
+    (fixed point, inference, against float); ``POP.METRIC`` (inference, fixed vs float);
+    ``METRIC`` (the worst population); ``PAIR.POP.METRIC``; ``weight_rms`` (the worst plastic
+    projection's RMS divergence over time, fixed vs float). A full key works too.
+    """
+    if name in ALIASES:
+        name = ALIASES[name]
+    if name == "weight_rms":
+        keys = [k for k in flat if k.startswith("learn.weights.")
+                and k.endswith("fixed_vs_float.rms_over_time")]
+        return (keys, False) if keys else None
+    for candidate in (name, f"infer.{name}", f"infer.fixed_vs_float.{name}"):
+        if candidate in flat:
+            return [candidate], _higher_is_better(candidate)
+    if name in M.HIGHER_IS_BETTER or name == "first_diff_step_min":
+        keys = [f"infer.fixed_vs_float.{p}.{name}" for p in populations
+                if f"infer.fixed_vs_float.{p}.{name}" in flat]
+        return (keys, _higher_is_better(keys[0])) if keys else None
+    return None
+
+
+def _gate_value(flat: dict, key: str, higher: bool) -> float:
+    v = flat[key]
+    if v is None:
+        # a first difference that never happens is the best case; an undefined metric fails
+        return math.inf if key.split(".")[-1].startswith("first_diff") else \
+            (-math.inf if higher else math.inf)
+    return float(v)
+
+
+def check_gates(gates: list[Gate], report: dict, populations, projections) -> list[dict]:
+    """Evaluate gates on a finished report; a SpecError names a gate that matches nothing."""
+    flat = gate_metrics(report)
+    results = []
+    for g in gates:
+        found = resolve_gate(flat, g.metric, populations, projections)
+        if found is None:
+            examples = ", ".join(list(ALIASES) + [f"{populations[0]}.match_rate", "cosine",
+                                                  "weight_rms"] if populations else ALIASES)
+            raise SpecError(f"{g.option}: no metric {g.metric!r} in this comparison; try "
+                            f"{examples}, or a key of compare.json's 'gate_metrics'")
+        keys, higher = found
+        if g.direction == "under" and not higher:
+            raise SpecError(f"{g.option}: {g.metric} is smaller-is-better; use --fail-over")
+        if g.direction == "over" and higher:
+            raise SpecError(f"{g.option}: {g.metric} is larger-is-better; use --fail-under")
+        vals = [_gate_value(flat, k, higher) for k in keys]
+        worst_i = int(np.argmin(vals) if higher else np.argmax(vals))
+        value = vals[worst_i]
+        passed = value >= g.threshold if higher else value <= g.threshold
+        results.append({"gate": g.option, "metric": keys[worst_i], "value": flat[keys[worst_i]],
+                        "threshold": g.threshold, "passed": bool(passed)})
+    return results
+
+
+def _planned_gate_check(gates: list[Gate], net, learn_phase: bool) -> None:
+    """Reject gate names that cannot match before anything runs (a dry run on a skeleton
+    report with every key this comparison will produce)."""
+    if not gates:
+        return
+    pops = [p.name for p in net.populations]
+    m = dict.fromkeys(list(M.HIGHER_IS_BETTER) + ["first_diff_step_min"], 0.0)
+    skeleton = {"infer": {"pairs": {pk: {p: m for p in pops} for pk in PAIR_KEYS},
+                          "accuracy": dict.fromkeys(BACKENDS, 0.0),
+                          "agreement": dict.fromkeys(PAIR_KEYS, 0.0)}}
+    if learn_phase:
+        plastic = [p.name for p in net.projections if p.learning is not None]
+        skeleton["learn"] = {
+            "pairs": skeleton["infer"]["pairs"],
+            "accuracy_while_learning": dict.fromkeys(BACKENDS, 0.0),
+            "agreement_while_learning": dict.fromkeys(PAIR_KEYS, 0.0),
+            "learned_accuracy": dict.fromkeys(BACKENDS, 0.0),
+            "learned_agreement": dict.fromkeys(PAIR_KEYS, 0.0),
+            "weights": {p: {"pairs": {pk: {"final": 0.0, "rms_over_time": 0.0}
+                                      for pk in PAIR_KEYS}} for p in plastic}}
+    check_gates(gates, skeleton, pops, [p.name for p in net.projections])
+
+
+# ---------------------------------------------------------------------------------------------
+# the comparison
+
+def _checkpoints(n: int, k: int) -> list[int]:
+    k = max(1, min(k, n))
+    return sorted({int(round(i * n / k)) for i in range(k + 1)})
+
+
+def _provenance(net, fixed, opts, target: str, source) -> dict:
+    from importlib import metadata
+
+    from spikeport import seeds
+    from spikeport.pipeline import provenance
+
+    try:
+        lava_version = metadata.version("lava-nc")
+    except metadata.PackageNotFoundError:
+        lava_version = None
+    return provenance(
+        net, source=str(source), lava_nc=lava_version, fixed_backend=opts.backend,
+        brian2_target=target,
+        seeds={"spec": net.seed,
+               "input_spikes": f"SeedSequence({net.seed}, spawn_key=({seeds.INPUT_SPIKES}, "
+                               "sample id))",
+               "teacher_spikes": f"SeedSequence({net.seed}, spawn_key=({seeds.TEACHER_SPIKES}, "
+                                 "...))",
+               "lava_rules": {p.name: p.rule.rng_seed for p in fixed.projections if p.rule}},
+        scales={p.name: p.scale for p in fixed.populations},
+        lsb_per_unit={p.name: p.lsb_per_unit for p in fixed.projections},
+        weight_exp={p.name: p.weight_exp for p in fixed.projections},
+        num_weight_bits={p.name: p.num_weight_bits for p in fixed.projections})
+
+
+class _Stages:
+    """A tqdm bar over the runs of a comparison (or nothing)."""
+
+    def __init__(self, enabled: bool, total: int):
+        self.bar = None
+        if enabled:
+            from tqdm import tqdm
+            self.bar = tqdm(total=total, desc="compare", unit="run")
+
+    def start(self, label: str) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix_str(label)
+
+    def done(self) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _validate(opts: CompareOptions) -> None:
+    if opts.backend not in FIXED_BACKENDS:
+        raise BackendError(f"--backend {opts.backend!r} is not supported; allowed: "
+                           f"{', '.join(FIXED_BACKENDS)}")
+    for name in ("samples", "checkpoints"):
+        v = getattr(opts, name)
+        if not isinstance(v, int) or v < 1:
+            raise SpecError(f"compare option {name} = {v!r} is invalid; allowed: integers >= 1")
+    if opts.learn_samples is not None and (not isinstance(opts.learn_samples, int)
+                                           or opts.learn_samples < 1):
+        raise SpecError(f"compare option learn_samples = {opts.learn_samples!r} is invalid; "
+                        "allowed: integers >= 1")
+    if not (isinstance(opts.tau_vr, (int, float)) and math.isfinite(opts.tau_vr)
+            and opts.tau_vr > 0):
+        raise SpecError(f"--tau-vr = {opts.tau_vr!r} is invalid; allowed: a time > 0")
+    if opts.penalty is not None and not (math.isfinite(opts.penalty) and opts.penalty >= 0):
+        raise SpecError(f"--penalty = {opts.penalty!r} is invalid; allowed: steps >= 0")
+    if not isinstance(opts.raster_sample, int) or not 0 <= opts.raster_sample < opts.samples:
+        raise SpecError(f"--raster-sample = {opts.raster_sample!r} is invalid; allowed: "
+                        f"[0, {opts.samples - 1}] (a test sample index)")
+    for kind in opts.sweeps:
+        if kind not in SWEEPS:
+            raise SpecError(f"sweep {kind!r} is not supported; allowed: {', '.join(SWEEPS)}")
+
+
+def compare(source: str | Path, out: str | Path, options: CompareOptions | None = None) -> dict:
+    """Run the comparison and write the report into ``out`` (see the module docstring).
+
+    Returns the report (also in ``compare.json``); ``report["passed"]`` is False when a gate
+    failed.
+    """
+    from spikeport.converters.quantize import FixedNetwork, QuantizeOptions, quantize
+    from spikeport.deploy import convert
+    from spikeport.models.artefact import load_source
+    from spikeport.models.trainer import resolve_target
+    from spikeport.pipeline import load_batch
+
+    opts = options or CompareOptions()
+    _validate(opts)
+    qopts = opts.quantize or QuantizeOptions()
+    gates = parse_gates(opts.fail_under, "under") + parse_gates(opts.fail_over, "over")
+    out = Path(out)
+    t_start = time.perf_counter()
+
+    from spikeport.models.rules import SBP
+
+    art = load_source(source)
+    net = art.net
+    runner = FixedBackend(opts.backend, opts.timeout)
+    # everything a user can get wrong is checked before anything is written or run
+    _planned_gate_check(gates, net, opts.learn and any(p.learning for p in net.projections))
+    if "t_epoch" in opts.sweeps and not any(isinstance(p.learning, SBP)
+                                            for p in net.projections):
+        raise SpecError(f"--sweep-t-epoch: network '{net.name}' has no SBP projection (the only "
+                        "rule whose learning epoch is a free choice; the others need t_epoch 1)")
+    n_variants, unrealisable = 0, {}
+    for kind, values in opts.sweeps.items():
+        for v in values:
+            q = _variant_options(qopts, kind, v, net)
+            try:  # a setting the fixed point cannot realise becomes a row saying why
+                quantize(net, art.weights, q)
+            except BackendError as exc:
+                unrealisable[(kind, v)] = str(exc)
+                continue
+            n_variants += q != qopts
+    convert(source, out, qopts)
+    fixed = FixedNetwork.load(out / "fixed")
+    plastic = [p.name for p in fixed.projections if p.rule is not None]
+    learn_phase = bool(opts.learn and plastic)
+    target = resolve_target(opts.target)
+    dataset = opts.dataset or art.metrics.get("dataset")
+    test = load_batch(net, dataset, opts.data_dir, "test", opts.samples)
+    train = load_batch(net, dataset, opts.data_dir, "train",
+                       opts.learn_samples or opts.samples) if learn_phase else None
+    if opts.raster_sample >= len(test.labels):
+        raise SpecError(f"--raster-sample = {opts.raster_sample} is invalid; the test split has "
+                        f"{len(test.labels)} samples")
+    qref = quantized_reference(net, fixed)
+    pops = [p.name for p in net.populations]
+    bounds = _checkpoints(len(train.labels), opts.checkpoints) if learn_phase else []
+
+    per_variant = 2 + (4 if learn_phase else 0)
+    n_groups = len(_rounding_groups(net, art, qref))
+    stages = _Stages(opts.progress, 3 + n_groups + (6 if learn_phase else 0)
+                     + n_variants * per_variant)
+    timings: dict[str, float] = {}
+
+    def timed(label: str, fn, *args):
+        stages.start(label)
+        t0 = time.perf_counter()
+        try:
+            return fn(*args)
+        finally:
+            timings[label] = time.perf_counter() - t0
+            stages.done()
+
+    try:
+        infer_recs = {
+            "float": timed("infer/float", _brian2_infer, net, test, art.weights,
+                           art.thresholds, target),
+            "quantized": timed("infer/quantized", _brian2_infer, qref.net, test, qref.weights,
+                               qref.thresholds, target),
+            "fixed": timed(f"infer/fixed ({opts.backend})", _fixed_infer, runner, fixed, test),
+        }
+        infer = _phase_report(net, infer_recs, test.labels, opts)
+        infer["attribution"] = _attribution(net, art, qref, test, target, infer_recs["float"],
+                                            opts, timed)
+        learn, learn_runs = None, None
+        if learn_phase:
+            learn, learn_runs = _learning(net, art, fixed, qref, runner, train, test, target,
+                                          bounds, plastic, opts, timed)
+        sweeps = {}
+        for kind, values in opts.sweeps.items():
+            sweeps[kind] = _sweep(kind, values, source, out, net, qopts, fixed, runner, test,
+                                  train, target, infer_recs, learn_runs, plastic, opts, timed,
+                                  {v: e for (k, v), e in unrealisable.items() if k == kind})
+    finally:
+        stages.close()
+
+    report = {
+        "network": net.name, "source": str(source), "backend": opts.backend,
+        "brian2_target": target, "dataset": test.dataset,
+        "samples": {"infer": int(len(test.labels)),
+                    "learn": int(len(train.labels)) if learn_phase else 0},
+        "splits": {"infer": test.split, "learn": train.split if learn_phase else None},
+        "dt_s": net.dt, "sample_steps": net.sample_steps,
+        "options": {"tau_vr_ms": 1e3 * opts.tau_vr,
+                    "first_spike_penalty_ms": 1e3 * net.dt * (
+                        net.sample_steps if opts.penalty is None else opts.penalty),
+                    "checkpoints": bounds, "raster_sample": opts.raster_sample,
+                    "quantize": dict(fixed.report.get("options", {}))},
+        "provenance": _provenance(net, fixed, opts, target, source),
+        "quantized_constants": qref.constants,
+        "infer": infer,
+        "learn": learn,
+        "sweeps": sweeps,
+    }
+    if not learn_phase:
+        report["learn_skipped"] = ("--no-learn" if not opts.learn else
+                                   "no projection of this network learns on the fixed point")
+    report["gates"] = check_gates(gates, report, pops, [p.name for p in net.projections])
+    report["passed"] = all(g["passed"] for g in report["gates"])
+    report["gate_metrics"] = sorted(gate_metrics(report))
+    report["timings_s"] = timings
+    report["wall_time_s"] = time.perf_counter() - t_start
+
+    _write_arrays(out, test, train, infer_recs, learn_runs)
+    _plots(out, report, net, test, train, infer_recs, learn_runs, opts)
+    atomic_write_json(out / "compare.json", report)
+    atomic_write_text(out / "compare.md", format_compare(report) + "\n")
+    return report
+
+
+def _phase_report(net, recs: dict[str, Recording], labels, opts) -> dict:
+    pops = [p.name for p in net.populations]
+    acc, agree = _classify(net, recs, labels)
+    return {"accuracy": acc, "agreement": agree,
+            "rates_hz": {k: {p: float(r.spikes[p].mean() / net.dt) for p in pops}
+                         for k, r in recs.items()},
+            "wall_time_s": {k: r.wall_time for k, r in recs.items()},
+            "pairs": _pair_metrics(recs, pops, net.dt, opts.tau_vr, opts.penalty)}
+
+
+def _rounding_groups(net, art, qref) -> dict[str, tuple]:
+    """Each group of rounded constants applied alone to the float reference: label ->
+    (network, weights, thresholds). Groups the quantizer left unchanged are omitted."""
+    groups = {}
+    for proj in net.projections:
+        w_float = np.asarray(art.weights[proj.name], dtype=np.float64)
+        if not np.array_equal(qref.weights[proj.name], w_float):
+            groups[f"weights {proj.name}"] = (net, {**art.weights,
+                                                    proj.name: qref.weights[proj.name]},
+                                              art.thresholds)
+    pops = tuple(replace(p, tau_u=qref.net.population(p.name).tau_u,
+                         tau_v=qref.net.population(p.name).tau_v) for p in net.populations)
+    if any(a != b for a, b in zip(pops, net.populations)):
+        groups["time constants"] = (net.replace(populations=pops), art.weights, art.thresholds)
+    thresholds = {}
+    for p in net.populations:
+        base = art.thresholds.get(p.name, p.threshold) if art.thresholds else p.threshold
+        thresholds[p.name] = np.broadcast_to(np.asarray(base, dtype=np.float64), (p.n,))
+    pops = tuple(replace(p, bias=qref.net.population(p.name).bias) for p in net.populations)
+    if any(not np.array_equal(qref.thresholds[k], thresholds[k]) for k in thresholds) or \
+            pops != net.populations:
+        groups["thresholds and bias"] = (net.replace(populations=pops), art.weights,
+                                         qref.thresholds)
+    return groups
+
+
+def _attribution(net, art, qref, test, target, float_rec: Recording, opts, timed) -> dict:
+    """Which rounding moves the spikes: the float reference with one group of rounded
+    constants at a time, against the float reference (inference)."""
+    keep = ("coincidence", "van_rossum", "first_diff_step_median", "count_corr", "cosine")
+    out = {}
+    for label, (n, w, th) in _rounding_groups(net, art, qref).items():
+        rec = timed(f"infer/float + {label}", _brian2_infer, n, test, w, th, target)
+        out[label] = {}
+        for p in net.populations:
+            m = M.population_metrics(rec.spikes[p.name], float_rec.spikes[p.name], net.dt,
+                                     opts.tau_vr, opts.penalty)
+            out[label][p.name] = {k: m[k] for k in keep}
+    return out
+
+
+def _weights_report(net, fixed, runs: dict[str, LearnRun], plastic) -> dict:
+    out = {}
+    for p in plastic:
+        fp = fixed.projection(p)
+        mask = fp.learn_mask if fp.learn_mask is not None else fp.connectivity
+        pairs = {}
+        for a, b in PAIRS:
+            ra, rb = runs[a], runs[b]
+            common = [c for c in ra.checkpoints if c in rb.checkpoints]
+            ta = ra.trajectory[p][[ra.checkpoints.index(c) for c in common]]
+            tb = rb.trajectory[p][[rb.checkpoints.index(c) for c in common]]
+            curve, rms = M.trajectory_divergence(ta, tb, mask)
+            pairs[pair_key(a, b)] = {"checkpoints": common, "curve": curve.tolist(),
+                                     "rms_over_time": rms, "final": float(curve[-1])}
+        proj = net.projection(p)
+        out[p] = {"pairs": pairs, "synapses": int(np.asarray(mask).sum()),
+                  "range": [proj.w_min, proj.w_max],
+                  "step": fp.step}
+    return out
+
+
+def _thresholds_report(runs: dict[str, LearnRun]) -> dict:
+    out = {}
+    for pop in runs["float"].thresholds:
+        if not all(pop in r.thresholds for r in runs.values()):
+            continue
+        out[pop] = {pair_key(a, b): M.weight_rms(
+            np.broadcast_to(runs[a].thresholds[pop], runs["float"].thresholds[pop].shape),
+            np.broadcast_to(runs[b].thresholds[pop], runs["float"].thresholds[pop].shape))
+            for a, b in PAIRS}
+    return out
+
+
+def _learning(net, art, fixed, qref, runner, train, test, target, bounds, plastic, opts, timed):
+    """The learning phase of the three backends, then each learned network on ``test``."""
+    runs = {
+        "float": timed("learn/float", _brian2_learn, net, train, art.weights, art.thresholds,
+                       target, bounds, plastic),
+        "quantized": timed("learn/quantized", _brian2_learn, qref.net, train, qref.weights,
+                           qref.thresholds, target, bounds, plastic),
+        "fixed": timed(f"learn/fixed ({opts.backend})", _fixed_learn, runner, fixed, train,
+                       bounds, plastic),
+    }
+    rep = _phase_report(net, {k: r.recording for k, r in runs.items()}, train.labels, opts)
+    rep["accuracy_while_learning"] = rep.pop("accuracy")
+    rep["agreement_while_learning"] = rep.pop("agreement")
+    rep["checkpoints"] = {k: r.checkpoints for k, r in runs.items()}
+    rep["weights"] = _weights_report(net, fixed, runs, plastic)
+    rep["thresholds_rms_final"] = _thresholds_report(runs)
+    after = {
+        "float": timed("learned/float", _brian2_infer, net, test, *runs["float"].learned,
+                       target),
+        "quantized": timed("learned/quantized", _brian2_infer, qref.net, test,
+                           *runs["quantized"].learned, target),
+        "fixed": timed(f"learned/fixed ({opts.backend})", _fixed_infer, runner,
+                       runs["fixed"].learned, test),
+    }
+    acc, agree = _classify(net, after, test.labels)
+    rep["learned_accuracy"], rep["learned_agreement"] = acc, agree
+    rep["learned_pairs"] = _pair_metrics(after, [p.name for p in net.populations], net.dt,
+                                         opts.tau_vr, opts.penalty)
+    runs["_after"] = after
+    return rep, runs
+
+
+# ---------------------------------------------------------------------------------------------
+# sweeps
+
+def _variant_options(qopts, kind: str, value: int, net):
+    from spikeport.converters.quantize import check_precision_options
+
+    fname, (lo, hi), _ = SWEEPS[kind]
+    if value < lo or (hi is not None and value > hi):
+        raise SpecError(f"--sweep-{kind.replace('_', '-')}: {value} is invalid; allowed: "
+                        f"integers in [{lo}, {hi if hi is not None else 'inf'}]")
+    q = replace(qopts, **{fname: value})
+    check_precision_options(net, q)
+    return q
+
+
+def _sweep(kind, values, source, out, net, qopts, main_fixed, runner, test, train, target,
+           infer_recs, learn_runs, plastic, opts, timed, unrealisable: dict) -> dict:
+    """One row per value: both phases for the fixed point and the quantized reference of the
+    re-quantized network, against the shared float reference. The value the main comparison
+    used is not run again: its row reuses the main runs (``"reused": true``)."""
+    from spikeport.converters.quantize import FixedNetwork
+    from spikeport.deploy import convert
+
+    fname, _, what = SWEEPS[kind]
+    pops = [p.name for p in net.populations]
+    rows = []
+    for v in values:
+        if v in unrealisable:
+            rows.append({"value": v, "error": unrealisable[v]})
+            continue
+        q = _variant_options(qopts, kind, v, net)
+        reused = q == qopts
+        label = f"{kind}={v}"
+        if reused:
+            fixed, vdir = main_fixed, out
+            recs = infer_recs
+        else:
+            vdir = out / "sweep" / f"{kind}-{v}"
+            convert(source, vdir, q)
+            fixed = FixedNetwork.load(vdir / "fixed")
+            qref = quantized_reference(net, fixed)
+            recs = {"float": infer_recs["float"],
+                    "quantized": timed(f"{label} infer/quantized", _brian2_infer,
+                                       qref.net, test, qref.weights, qref.thresholds, target),
+                    "fixed": timed(f"{label} infer/fixed", _fixed_infer, runner, fixed, test)}
+        row = {"value": v, "reused": reused, "run_dir": str(vdir),
+               "infer": _sweep_phase(net, recs, test.labels, pops, opts)}
+        if learn_runs is not None:
+            if reused:
+                runs, after = learn_runs, learn_runs["_after"]
+            else:
+                bounds = [0, len(train.labels)]
+                runs = {"float": learn_runs["float"],
+                        "quantized": timed(f"{label} learn/quantized", _brian2_learn, qref.net,
+                                           train, qref.weights, qref.thresholds, target, bounds,
+                                           plastic),
+                        "fixed": timed(f"{label} learn/fixed", _fixed_learn, runner, fixed,
+                                       train, bounds, plastic)}
+                after = {"float": learn_runs["_after"]["float"],
+                         "quantized": timed(f"{label} learned/quantized", _brian2_infer,
+                                            qref.net, test, *runs["quantized"].learned, target),
+                         "fixed": timed(f"{label} learned/fixed", _fixed_infer, runner,
+                                        runs["fixed"].learned, test)}
+            lrow = _sweep_phase(net, {k: runs[k].recording for k in BACKENDS}, train.labels,
+                                pops, opts)
+            lrow["learned_accuracy"], _ = _classify(net, after, test.labels)
+            lrow["weights_final_rms"] = {}
+            for p in plastic:
+                fp = fixed.projection(p)
+                mask = fp.learn_mask if fp.learn_mask is not None else fp.connectivity
+                lrow["weights_final_rms"][p] = {
+                    pair_key(a, b): M.weight_rms(runs[a].trajectory[p][-1],
+                                                 runs[b].trajectory[p][-1], mask)
+                    for a, b in PAIRS}
+            row["learn"] = lrow
+        row["quantization"] = {p: {k: r[k] for k in ("num_weight_bits", "bits_used", "step",
+                                                     "rms_error", "max_abs_error") if k in r}
+                               for p, r in fixed.report.get("projections", {}).items()}
+        rows.append(row)
+    phase = "learn" if kind in LEARNING_ONLY and learn_runs is not None else "infer"
+    return {"option": fname, "what": what, "values": list(values), "rows": rows,
+            "spike_phase": phase}
+
+
+def _sweep_phase(net, recs, labels, pops, opts) -> dict:
+    acc, agree = _classify(net, recs, labels)
+    keep = ("match_rate", "coincidence", "count_corr", "cosine", "van_rossum",
+            "first_spike_error_ms", "first_diff_step_median", "identical_samples")
+    per = {}
+    for pair in (("fixed", "float"), ("quantized", "float")):
+        for p in pops:
+            m = M.population_metrics(recs[pair[0]].spikes[p], recs[pair[1]].spikes[p], net.dt,
+                                     opts.tau_vr, opts.penalty)
+            per.setdefault(pair_key(*pair), {})[p] = {k: m[k] for k in keep}
+    return {"accuracy": acc, "agreement": agree, "pops": per["fixed_vs_float"],
+            "pops_quantized": per["quantized_vs_float"],
+            "rates_hz": {p: float(recs["fixed"].spikes[p].mean() / net.dt) for p in pops}}
+
+
+# ---------------------------------------------------------------------------------------------
+# files
+
+def _write_arrays(out: Path, test, train, infer_recs, learn_runs) -> None:
+    arrays = {f"infer/input/{k}": v for k, v in test.inputs.items()}
+    arrays["infer/labels"] = test.labels
+    arrays["infer/sample_ids"] = test.sample_ids
+    for b, r in infer_recs.items():
+        arrays.update({f"infer/{b}/{p}": s for p, s in r.spikes.items()})
+    if learn_runs is not None:
+        arrays.update({f"learn/input/{k}": v for k, v in train.inputs.items()})
+        arrays["learn/labels"] = train.labels
+        arrays["learn/sample_ids"] = train.sample_ids
+        for b in BACKENDS:
+            r = learn_runs[b]
+            arrays.update({f"learn/{b}/{p}": s for p, s in r.recording.spikes.items()})
+            arrays.update({f"weights/{b}/{p}": t for p, t in r.trajectory.items()})
+            arrays[f"weights/{b}/checkpoints"] = np.asarray(r.checkpoints)
+            arrays.update({f"learned/{b}/{p}": s
+                           for p, s in learn_runs["_after"][b].spikes.items()})
+    atomic_savez(out / "compare.npz", **arrays)
+
+
+def _plots(out: Path, report, net, test, train, infer_recs, learn_runs, opts) -> None:
+    from spikeport.analysis import plots
+
+    k = opts.raster_sample
+    name = report["backend"]
+    plots.raster_overlay(
+        out / "raster.png", {p: s[k] for p, s in infer_recs["float"].spikes.items()},
+        {p: s[k] for p, s in infer_recs["fixed"].spikes.items()}, net.dt,
+        f"{net.name}: test sample {k} (label {int(test.labels[k])}), inference — Brian2 float "
+        f"vs fixed point ({name})", "float", "fixed",
+        inputs={i: s[k] for i, s in test.inputs.items()})
+    plots.metric_bars(out / "metrics.png", report["infer"]["pairs"],
+                      f"{net.name}: inference, {report['samples']['infer']} test samples")
+    if learn_runs is not None:
+        last = len(train.labels) - 1
+        plots.raster_overlay(
+            out / "raster_learn.png",
+            {p: s[last] for p, s in learn_runs["float"].recording.spikes.items()},
+            {p: s[last] for p, s in learn_runs["fixed"].recording.spikes.items()}, net.dt,
+            f"{net.name}: learning sample {last} (the last; label {int(train.labels[last])}) — "
+            f"Brian2 float vs fixed point ({name})", "float", "fixed",
+            inputs={i: s[last] for i, s in train.inputs.items()})
+        plots.metric_bars(out / "metrics_learn.png", report["learn"]["pairs"],
+                          f"{net.name}: learning phase, {report['samples']['learn']} samples")
+        plots.weight_divergence(out / "weights.png", report["learn"]["weights"],
+                                f"{net.name}: weight divergence while learning ({name})")
+    for kind, sw in report["sweeps"].items():
+        ref = {"infer": report["infer"]["accuracy"].get("float"),
+               "learned": (report["learn"] or {}).get("learned_accuracy", {}).get("float")}
+        plots.sweep_plot(out / f"sweep_{kind}.png", sw["rows"], sw["what"],
+                         [p.name for p in net.populations], ref,
+                         f"{net.name}: {sw['what']} sweep ({name})", sw["spike_phase"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Markdown
+
+def _f(v, fmt: str = ".3f") -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float) and not math.isfinite(v):
+        return "–"
+    return format(v, fmt)
+
+
+def _pct(v) -> str:
+    return "–" if v is None else f"{100 * v:.1f}%"
+
+
+def _metric_table(pairs: dict) -> list[str]:
+    lines = ["| population | pair | match rate | coincidence | count r | cosine | "
+             "first-spike err (ms) | van Rossum | identical samples | first diff step "
+             "(median) |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    pops = list(next(iter(pairs.values()))) if pairs else []
+    for pop in pops:
+        for pk in PAIR_KEYS:
+            if pk not in pairs:
+                continue
+            m = pairs[pk][pop]
+            lines.append(
+                f"| {pop} | {PAIR_NAMES[pk]} | {_f(m['match_rate'], '.4f')} | "
+                f"{_f(m['coincidence'])} | {_f(m['count_corr'])} | {_f(m['cosine'])} | "
+                f"{_f(m['first_spike_error_ms'], '.2f')} | {_f(m['van_rossum'])} | "
+                f"{_pct(m['identical_samples'])} | {_f(m['first_diff_step_median'], '.0f')} |")
+    return lines
+
+
+def _acc_table(title: str, acc: dict, rates: dict | None = None) -> list[str]:
+    lines = [f"| {title} | Brian2 float | Brian2 quantized | fixed point |", "|---|---:|---:|---:|"]
+    if acc:
+        lines.append("| accuracy | " + " | ".join(_pct(acc.get(b)) for b in BACKENDS) + " |")
+    for pop in (next(iter(rates.values())) if rates else {}):
+        lines.append(f"| {pop} rate (Hz) | " + " | ".join(
+            _f(rates[b][pop], ".1f") for b in BACKENDS) + " |")
+    return lines
+
+
+def format_compare(r: dict) -> str:
+    """compare.md: the report as Markdown tables."""
+    o = r["options"]
+    lines = [f"# {r['network']}: Brian2 float vs Brian2 quantized vs fixed point "
+             f"({r['backend']})", "",
+             f"{r['samples']['infer']} {r['dataset']} test samples"
+             + (f", {r['samples']['learn']} training samples for the learning phase"
+                if r["samples"]["learn"] else "")
+             + f"; identical input spikes for every backend; dt = {1e3 * r['dt_s']:g} ms, "
+             f"{r['sample_steps']} steps per sample. van Rossum τ = {o['tau_vr_ms']:g} ms; a "
+             f"missing first spike costs {o['first_spike_penalty_ms']:g} ms. Pairs: quantized "
+             "vs float = parameter rounding, fixed vs quantized = integer arithmetic, fixed vs "
+             "float = total.", "", "## Inference", ""]
+    inf = r["infer"]
+    lines += _acc_table("inference", inf["accuracy"], inf["rates_hz"]) + [""]
+    if inf["agreement"]:
+        lines += ["Same predicted class: " + ", ".join(
+            f"{PAIR_NAMES[k]} {_pct(v)}" for k, v in inf["agreement"].items()) + ".", ""]
+    lines += _metric_table(inf["pairs"])
+    if inf.get("attribution"):
+        pops = list(next(iter(inf["attribution"].values())))
+        lines += ["", "Which rounding moves the spikes: the float reference with one group of "
+                      "rounded constants at a time, against the float reference (coincidence / "
+                      "van Rossum / first differing step, median):", "",
+                  "| rounded alone | " + " | ".join(pops) + " |",
+                  "|---|" + "---|" * len(pops)]
+        for label, d in inf["attribution"].items():
+            lines.append(f"| {label} | " + " | ".join(
+                f"{_f(d[p]['coincidence'])} / {_f(d[p]['van_rossum'])} / "
+                f"{_f(d[p]['first_diff_step_median'], '.0f')}" for p in pops) + " |")
+    lr = r.get("learn")
+    if lr:
+        lines += ["", f"## Learning ({r['samples']['learn']} training samples, learning on)",
+                  ""]
+        lines += _acc_table("while learning", lr["accuracy_while_learning"], lr["rates_hz"])
+        lines += [""] + _metric_table(lr["pairs"])
+        lines += ["", "| projection | pair | RMS weight divergence over time | final | "
+                      "checkpoints | weight range | initial step |",
+                  "|---|---|---:|---:|---:|---|---:|"]
+        for proj, d in lr["weights"].items():
+            for pk, w in d["pairs"].items():
+                lines.append(f"| {proj} | {PAIR_NAMES[pk]} | {_f(w['rms_over_time'], '.4f')} | "
+                             f"{_f(w['final'], '.4f')} | {len(w['checkpoints'])} | "
+                             f"[{d['range'][0]:g}, {d['range'][1]:g}] | {d['step']:.3g} |")
+        if lr.get("thresholds_rms_final"):
+            lines += ["", "Thresholds after learning, RMS difference (weight units): " + "; ".join(
+                f"{pop}: " + ", ".join(f"{PAIR_NAMES[k]} {_f(v, '.3f')}" for k, v in d.items())
+                for pop, d in lr["thresholds_rms_final"].items()) + "."]
+        lines += ["", f"Accuracy after learning ({r['samples']['infer']} test samples, learning "
+                      "off):", ""] + _acc_table("after learning", lr["learned_accuracy"])
+        if lr["learned_agreement"]:
+            lines += ["", "Same predicted class after learning: " + ", ".join(
+                f"{PAIR_NAMES[k]} {_pct(v)}" for k, v in lr["learned_agreement"].items()) + "."]
+    elif r.get("learn_skipped"):
+        lines += ["", f"Learning phase skipped: {r['learn_skipped']}."]
+    for sw in r.get("sweeps", {}).values():
+        lines += _sweep_md(sw)
+    if r.get("gates"):
+        lines += ["", "## Gates", "", "| gate | metric | value | result |", "|---|---|---:|---|"]
+        for g in r["gates"]:
+            lines.append(f"| `{g['gate']}` | {g['metric']} | {_f(g['value'], '.4f')} | "
+                         f"{'pass' if g['passed'] else '**FAIL**'} |")
+    lines += ["", f"Wall time {r['wall_time_s']:.0f} s (Brian2 target {r['brian2_target']})."]
+    return "\n".join(lines)
+
+
+def _sweep_md(sw: dict) -> list[str]:
+    failed = [row for row in sw["rows"] if "error" in row]
+    rows = [row for row in sw["rows"] if "error" not in row]
+    if not rows:
+        return ["", f"## Sweep: {sw['what']}", ""] + [
+            f"- {row['value']}: not realisable ({row['error']})" for row in failed]
+    learn = any("learn" in row for row in rows)
+    plastic = list(rows[0]["learn"]["weights_final_rms"]) if learn else []
+    cols = [sw["option"], "fixed acc", "quantized acc", "same class as float"]
+    if learn:
+        cols += ["learned acc fixed", "learned acc quantized"]
+        cols += [f"{p} final RMS Δw (fixed vs float)" for p in plastic]
+    lines = ["", f"## Sweep: {sw['what']}", "", "| " + " | ".join(cols) + " |",
+             "|---:|---:|---:|---:|" + "---:|" * ((2 if learn else 0) + len(plastic))]
+    for row in rows:
+        inf = row["infer"]
+        cells = [f"{row['value']}" + (" (main run)" if row.get("reused") else ""),
+                 _pct(inf["accuracy"].get("fixed")),
+                 _pct(inf["accuracy"].get("quantized")),
+                 _pct(inf["agreement"].get("fixed_vs_float"))]
+        if learn:
+            la = row["learn"]["learned_accuracy"]
+            cells += [_pct(la.get("fixed")), _pct(la.get("quantized"))]
+            cells += [_f(row["learn"]["weights_final_rms"][p]["fixed_vs_float"], ".4f")
+                      for p in plastic]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [f"\nNot realisable on the fixed point: {row['value']} ({row['error']})"
+              for row in failed]
+    phase = sw.get("spike_phase", "infer")
+    pops = list(rows[0][phase]["pops"])
+    where = "inference" if phase == "infer" else "learning phase"
+    lines += ["", f"Per layer, {where}, fixed vs float (quantized vs float in brackets):", "",
+              f"| {sw['option']} | population | match rate | coincidence | count r | cosine | "
+              "van Rossum | first diff step (median) |",
+              "|---:|---|---:|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        for p in pops:
+            m, q = row[phase]["pops"][p], row[phase]["pops_quantized"][p]
+            lines.append(
+                f"| {row['value']} | {p} | {_f(m['match_rate'], '.4f')} "
+                f"({_f(q['match_rate'], '.4f')}) | {_f(m['coincidence'])} "
+                f"({_f(q['coincidence'])}) | {_f(m['count_corr'])} ({_f(q['count_corr'])}) | "
+                f"{_f(m['cosine'])} ({_f(q['cosine'])}) | {_f(m['van_rossum'])} "
+                f"({_f(q['van_rossum'])}) | {_f(m['first_diff_step_median'], '.0f')} |")
+    return lines
+
+
+# ---------------------------------------------------------------------------------------------
+# the command
+
+def run_compare(source: str | Path, out: str | Path, *, samples: int = 100,
+                learn_samples: int | None = None, learn: bool = True, backend: str = "lava",
+                target: str = "auto", dataset: str | None = None, data_dir: str | None = None,
+                tau_vr_ms: float = 10.0, penalty: float | None = None, checkpoints: int = 10,
+                raster_sample: int = 0, sbp_epoch: str = "sample",
+                sweep_bits: str | None = None, sweep_impulse: str | None = None,
+                sweep_t_epoch: str | None = None, fail_under=(), fail_over=(),
+                timeout: float = 3600.0, progress: bool = True) -> dict:
+    """`spikeport compare` with the CLI's argument forms (lists as ``"8,6,4"``, τ in ms)."""
+    from spikeport.converters.quantize import QuantizeOptions
+
+    sweeps = {}
+    for kind, text in (("bits", sweep_bits), ("impulse", sweep_impulse),
+                       ("t_epoch", sweep_t_epoch)):
+        if text is not None:
+            _, (lo, hi), _ = SWEEPS[kind]
+            sweeps[kind] = parse_int_list(text, f"--sweep-{kind.replace('_', '-')}", lo, hi)
+    if not (isinstance(tau_vr_ms, (int, float)) and math.isfinite(tau_vr_ms) and tau_vr_ms > 0):
+        raise SpecError(f"--tau-vr = {tau_vr_ms!r} is invalid; allowed: a time in ms > 0")
+    opts = CompareOptions(samples=samples, learn_samples=learn_samples, learn=learn,
+                          backend=backend, target=target, dataset=dataset, data_dir=data_dir,
+                          tau_vr=tau_vr_ms * 1e-3, penalty=penalty, raster_sample=raster_sample,
+                          checkpoints=checkpoints,
+                          quantize=QuantizeOptions(sbp_epoch=sbp_epoch), sweeps=sweeps,
+                          fail_under=tuple(fail_under), fail_over=tuple(fail_over),
+                          timeout=timeout, progress=progress)
+    return compare(source, out, opts)
