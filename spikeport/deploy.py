@@ -20,7 +20,6 @@ Lava runs go through a subprocess with a timeout (Lava can hang and leak shared 
 from __future__ import annotations
 
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -106,18 +105,13 @@ def run_fixed(out: str | Path, learn: bool = False, samples: int = 100,
     if backend == "emulator":
         from spikeport.emulator import run_emulator
 
-        result = run_emulator(fixed, batch.inputs, teacher, learn=learn, progress=progress)
+        result = run_emulator(fixed, batch.inputs, teacher, learn=learn, progress=progress,
+                              labels=batch.labels if learn else None)
     else:
-        from spikeport.lava_processes.run import run_lava_subprocess
+        from spikeport.lava_processes.run import run_lava_isolated
 
-        with tempfile.TemporaryDirectory(prefix="spikeport-lava-") as tmp:
-            tmp = Path(tmp)
-            arrays = {f"input/{k}": v for k, v in batch.inputs.items()}
-            if teacher is not None:
-                arrays["teacher"] = teacher
-            atomic_savez(tmp / "inputs.npz", **arrays)
-            result = run_lava_subprocess(fixed_dir, tmp / "inputs.npz", tmp / "result.npz",
-                                         learn=learn, timeout=timeout)
+        result = run_lava_isolated(fixed, batch.inputs, teacher, learn=learn,
+                                   labels=batch.labels if learn else None, timeout=timeout)
     wall = time.perf_counter() - t0
     summary = {"backend": backend, "mode": mode, "network": net.name,
                "samples": int(len(batch.labels)),

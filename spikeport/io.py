@@ -77,3 +77,23 @@ def load_npz(path: Path) -> dict[str, np.ndarray]:
     except Exception as exc:  # zipfile.BadZipFile and friends
         raise DataError(f"{path}: not a readable .npz file ({type(exc).__name__}: {exc})") \
             from None
+
+
+def read_yaml(path: str | Path, what: str):
+    """A YAML file's data (``yaml.safe_load``); a one-line SpecError naming the file and, for
+    malformed YAML, the line and column. ``what`` names the file's kind (e.g. ``"spec"``)."""
+    import yaml
+
+    from spikeport.errors import SpecError
+
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read {what}: {exc.strerror}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SpecError(f"{path}: malformed YAML{at}: {problem}") from None

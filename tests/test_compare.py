@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_deploy_cli import SBP, cli  # noqa: E402  (tests/ is on sys.path)
+from test_deploy_cli import TINY as DEPLOY_TINY  # noqa: E402
 
 from spikeport.analysis import compare as C
 from spikeport.analysis import metrics as M
@@ -33,47 +35,9 @@ from spikeport.models.spec import load_spec
 from spikeport.models.weights import initial_weights
 from spikeport.pipeline import load_batch
 
-TINY = """\
-schema: spikeport/1
-name: tiny_compare
-dt: 1 ms
-sample_steps: 20
-seed: 5
-inputs:
-  - name: pixels
-    n: 64
-    encoder: {kind: poisson, max_rate: 200 Hz}
-populations:
-  - name: hidden
-    n: 20
-    tau_u: 5 ms
-    tau_v: 20 ms
-    threshold: 4
-    homeostasis: {target_rate: 50 Hz, eta: 0.05, theta_min: 1.0, theta_max: 20.0}
-  - name: output
-    n: 10
-    tau_u: 5 ms
-    tau_v: 20 ms
-    threshold: 2
-projections:
-  - pre: pixels
-    post: hidden
-    weights: {kind: uniform, low: -0.3, high: 0.6}
-    w_min: -1.0
-    w_max: 1.0
-    learning: {rule: sbp, f_ltp: 0.5, f_ltd: 0.5, rho: 0.5, tau_elig: 20 ms, seed: 3}
-  - pre: hidden
-    post: output
-    weights: {kind: uniform, low: 0.0, high: 0.5}
-    sign_mode: excitatory
-    connectivity: {kind: fan_out, groups: 10, per_neuron: 1}
-    w_min: 0.0
-    w_max: 2.0
-    learning: {rule: supervised_stdp, eta: 0.005, tau_pre: 20 ms}
-teacher: {population: output, rate: 200 Hz, kind: regular}
-readout: {population: output, n_classes: 10}
-between_samples: {mode: reset}
-"""
+# the tiny network of the deploy tests, under its own name
+TINY = DEPLOY_TINY.replace("{hidden_extra}", SBP).replace("name: tiny_digits",
+                                                         "name: tiny_compare")
 TIMEOUT = "180"
 
 
@@ -94,10 +58,6 @@ def fixed(net, spec):
     return quantize(net, initial_weights(net, spec.parent))
 
 
-def cli(capsys, *argv) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 # ------------------------------------------------------------------------ identical backends

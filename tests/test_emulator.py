@@ -29,6 +29,7 @@ from spikeport.emulator import run_emulator
 from spikeport.emulator.reference import replay
 from spikeport.errors import SpecError
 from spikeport.models import (
+    NACA,
     SBP,
     STDP,
     BetweenSamples,
@@ -90,6 +91,13 @@ def _scenario(name: str, seed: int):
     elif name == "rest":  # no resets: 5 silent steps between samples (and no SBP then)
         net = net.replace(projections=(replace(sbp, learning=None),) + tuple(rest_projections),
                           between_samples=BetweenSamples("rest", rest_steps=5))
+    elif name == "naca":  # the label's dopamine code modulates the input layer; the output
+        # learns only in the sample's taught neurons (gate: taught), as in continual learning
+        lateral, out = rest_projections
+        net = net.replace(projections=(
+            replace(sbp, learning=NACA(eta=0.05, n_classes=2, tau_pre=0.01, x_offset=0.5,
+                                       seed=2)),
+            lateral, replace(out, learning=replace(out.learning, gate="taught"))))
     elif name == "stdp":  # unsupervised two-factor STDP on the input layer
         net = net.replace(projections=(replace(sbp, learning=STDP(
             a_plus=0.05, a_minus=0.04, tau_plus=0.01, tau_minus=0.012)),)
@@ -104,7 +112,7 @@ def _batch(net, seed: int, n: int = N_SAMPLES):
     return encode_batch(net, X, labels, np.arange(n))
 
 
-SCENARIOS = ("sbp", "sbp_step", "rest", "stdp", "bits5", "inference")
+SCENARIOS = ("sbp", "sbp_step", "rest", "stdp", "bits5", "naca", "inference")
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -112,8 +120,9 @@ SCENARIOS = ("sbp", "sbp_step", "rest", "stdp", "bits5", "inference")
 def test_emulator_equals_kernel_replay(scenario, seed):
     fixed, learn, net = _scenario(scenario, seed)
     batch = _batch(net, seed)
-    ref = replay(fixed, batch.inputs, batch.teacher, learn=learn)
-    got = run_emulator(fixed, batch.inputs, batch.teacher, learn=learn, record_states=True)
+    ref = replay(fixed, batch.inputs, batch.teacher, learn=learn, labels=batch.labels)
+    got = run_emulator(fixed, batch.inputs, batch.teacher, learn=learn, record_states=True,
+                       labels=batch.labels)
     S, T = fixed.steps_per_sample, fixed.sample_steps
     for pop in ref["spikes"]:
         np.testing.assert_array_equal(got.states["u"][pop], ref["u"][pop], err_msg=f"u {pop}")
@@ -225,14 +234,15 @@ def _same(a, b, what: str) -> None:
 
 
 @pytest.mark.lava
-@pytest.mark.parametrize("scenario", ["sbp", "stdp", "bits5", "inference"])
+@pytest.mark.parametrize("scenario", ["sbp", "stdp", "bits5", "naca", "inference"])
 def test_emulator_equals_spikeport_lava(scenario):
     from spikeport.lava_processes.run import run_lava
 
     fixed, learn, net = _scenario(scenario, 7)
     batch = _batch(net, 7)
-    lava = run_lava(fixed, batch.inputs, batch.teacher if learn else None, learn=learn)
-    emu = run_emulator(fixed, batch.inputs, batch.teacher if learn else None, learn=learn)
+    teacher, labels = (batch.teacher, batch.labels) if learn else (None, None)
+    lava = run_lava(fixed, batch.inputs, teacher, learn=learn, labels=labels)
+    emu = run_emulator(fixed, batch.inputs, teacher, learn=learn, labels=labels)
     _same(lava, emu, scenario)
     assert emu.spikes["out"].sum() > 5
 
@@ -309,3 +319,45 @@ def test_emulator_equals_stock_learning_dense_stdploihi():
                                   stock["w"].reshape(steps, n_post, n_pre).transpose(0, 2, 1))
     np.testing.assert_array_equal(got.spikes["p"][0], stock["s"].astype(bool))
     assert len(np.unique(stock["w"].reshape(steps, -1), axis=0)) > 20
+
+
+def test_naca_dopamine_reaches_the_hidden_layer_once_per_sample():
+    """The dopamine source sends the table row of each sample's class at its last step only:
+    the NACA projection's weights move at steps 30, 60, ... and nowhere else, and the sent
+    values are counted (nonzero entries of the rows of the labels used)."""
+    fixed, _, net = _scenario("naca", 4)
+    batch = _batch(net, 4)
+    got = run_emulator(fixed, batch.inputs, batch.teacher, learn=True, record_states=True,
+                       labels=batch.labels)
+    w = got.states["weights"]["inp->hid"]
+    moved = np.flatnonzero(np.any(w[1:] != w[:-1], axis=(1, 2))) + 1
+    assert set(moved) <= {30 * k - 1 for k in range(1, N_SAMPLES + 1)} and len(moved) >= 2
+    table = fixed.projection("inp->hid").dopamine_table
+    expect = sum(int(np.count_nonzero(table[c])) for c in batch.labels)
+    assert got.ops["dopamine:inp->hid"] == {"values_sent": expect, "labels_received": N_SAMPLES}
+    with pytest.raises(SpecError, match="labels"):
+        run_emulator(fixed, batch.inputs, batch.teacher, learn=True)
+
+
+def test_gated_output_learns_only_in_taught_neurons():
+    """gate: taught: every sample is class 0, so output neuron 1 is never taught: its
+    synapses neither potentiate (no teaching spikes) nor depress (gate y3 = 0), however much
+    it spikes; neuron 0's do change. Without the gate, neuron 1 depresses when it spikes."""
+    fixed, _, net = _scenario("naca", 3)
+    rng = np.random.default_rng(3)
+    labels = np.zeros(N_SAMPLES, dtype=np.int64)
+    batch = encode_batch(net, rng.random((N_SAMPLES, net.inputs[0].n)), labels,
+                         np.arange(N_SAMPLES))
+    assert batch.teacher[..., 1].sum() == 0 and batch.teacher[..., 0].sum() > 0
+    w0 = fixed.projection("hid->out").weights
+    got = run_emulator(fixed, batch.inputs, batch.teacher, learn=True, labels=labels)
+    w = got.weights["hid->out"]
+    assert got.spikes["out"][..., 1].sum() > 0, "neuron 1 must spike for the test to bite"
+    np.testing.assert_array_equal(w[:, 1], w0[:, 1])
+    assert (w[:, 0] != w0[:, 0]).any()
+    out = net.projections[2]
+    plain_net = net.replace(projections=net.projections[:2] + (
+        replace(out, learning=replace(out.learning, gate="none")),))
+    plain = run_emulator(quantize(plain_net, initial_weights(plain_net)), batch.inputs,
+                         batch.teacher, learn=True, labels=labels)
+    assert (plain.weights["hid->out"][:, 1] != w0[:, 1]).any()

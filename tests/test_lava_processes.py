@@ -16,10 +16,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from spikeport.converters.lava_rules import RulePlan, stdp_plan, supervised_stdp_plan
+from spikeport.converters.lava_rules import RulePlan, naca_plan, stdp_plan, supervised_stdp_plan
 from spikeport.converters.quantize import QuantizeOptions, quantize
 from spikeport.emulator.reference import replay
 from spikeport.models import (
+    NACA,
     SBP,
     STDP,
     BetweenSamples,
@@ -218,15 +219,21 @@ def test_plan_strings_parse_in_lava():
     fixed = quantize(net, initial_weights(net))
     plans = [p.rule for p in fixed.projections if p.rule is not None]
     plans.append(stdp_plan(STDP(a_plus=0.02, a_minus=0.03), 50.0, 0.001, 30, 40, 9))
-    assert {p.kind for p in plans} == {"sbp", "supervised_stdp", "stdp"}
+    naca = NACA(eta=0.01, n_classes=2, x_offset=0.5, tau_pre=0.01)
+    plans.append(naca_plan(naca, 50.0, 0.001, 30, 20, np.full((4, 3), 0.3), 9)[0])
+    assert {p.kind for p in plans} == {"sbp", "supervised_stdp", "stdp", "naca"}
     for plan in plans:
         rule = plan.learning_rule()
         series = ProductSeries(SymbolicEquation("dw", plan.to_lava_string()))
-        assert [(p.dependency, p.s_mantissa, p.s_exp, [f.state_var for f in p.factors])
+        assert [(p.dependency, p.s_mantissa, p.s_exp, [f.state_var for f in p.factors],
+                 [f.const or 0 for f in p.factors])
                 for p in series.products] == \
             [(q.dependency_kind, *q.lava_scale()[:1], q.lava_scale()[1] + 7,
-              [f.var for f in q.factors]) for q in rule.products]
+              [f.var for f in q.factors], [f.const or 0 for f in q.factors])
+             for q in rule.products]
         lava_rule(plan)  # the stock rule object builds
+    # NACA's x_offset 0.5 at impulse 20 is the factor (x2 - 10)
+    assert plans[-1].to_lava_string().count("(x2-10)") == 2
 
 
 # ------------------------------------------------------------------------------- whole graph

@@ -362,7 +362,7 @@ def _one_line(exc) -> str:
 
 @pytest.mark.parametrize("change, field", [
     (dict(stp=STP()), "stp"),
-    (dict(learning=NACA(eta=0.1)), "naca"),
+    (dict(learning=NACA(eta=0.1, post="trace")), "naca"),
     (dict(delay=3), "delay"),
 ])
 def test_refuses_projection_features(change, field):

@@ -49,7 +49,6 @@ them, so OUT is a run directory), ``compare.json`` (metrics + provenance), ``com
 from __future__ import annotations
 
 import math
-import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -322,21 +321,15 @@ class FixedBackend:
         self.timeout = timeout
         self._run_emulator = _emulator() if name == "emulator" else None
 
-    def run(self, fixed, inputs: dict, teacher, learn: bool, record_weights: bool = False):
+    def run(self, fixed, inputs: dict, teacher, learn: bool, record_weights: bool = False,
+            labels=None):
         if self._run_emulator is not None:
             return self._run_emulator(fixed, inputs, teacher=teacher, learn=learn,
-                                      record_weights=record_weights)
-        from spikeport.lava_processes.run import run_lava_subprocess
+                                      record_weights=record_weights, labels=labels)
+        from spikeport.lava_processes.run import run_lava_isolated
 
-        with tempfile.TemporaryDirectory(prefix="spikeport-compare-") as tmp:
-            tmp = Path(tmp)
-            fixed.save(tmp / "fixed")
-            arrays = {f"input/{k}": v for k, v in inputs.items()}
-            if teacher is not None:
-                arrays["teacher"] = teacher
-            atomic_savez(tmp / "inputs.npz", **arrays)
-            return run_lava_subprocess(tmp / "fixed", tmp / "inputs.npz", tmp / "result.npz",
-                                       learn=learn, timeout=self.timeout)
+        return run_lava_isolated(fixed, inputs, teacher, learn=learn, labels=labels,
+                                 timeout=self.timeout)
 
 
 def _fixed_infer(runner: FixedBackend, fixed, batch) -> Recording:
@@ -396,7 +389,8 @@ def _brian2_learn(net, batch, weights, thresholds, target, bounds, plastic) -> L
 def _fixed_learn(runner: FixedBackend, fixed, batch, bounds, plastic) -> LearnRun:
     emulated = runner.name == "emulator"
     t0 = time.perf_counter()
-    res = runner.run(fixed, batch.inputs, batch.teacher, learn=True, record_weights=emulated)
+    res = runner.run(fixed, batch.inputs, batch.teacher, learn=True, record_weights=emulated,
+                     labels=batch.labels)
     wall = time.perf_counter() - t0
     traj, checkpoints = {}, [0, bounds[-1]]
     history = getattr(res, "weight_history", None) or {}

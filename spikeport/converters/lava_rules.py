@@ -42,6 +42,18 @@ Rules:
   on the plastic connection (a sparse plastic connection beside a static one), not a tag
   factor: ``tag_1`` would count as a 9-bit factor and shift the product right by 9 more bits.
 
+* **NACA** (``t_epoch = T``, three-factor, on the modulated projection)::
+
+      dw = m·2^e·u0·(x2 − c)·y2 − m·2^e·u0·(x2 − c)·y3      (realised R = m·2^e/8)
+
+  x2 is the presynaptic trace (``tau_pre``), ``c = round(x_offset·impulse)``; a dopamine
+  source sends each postsynaptic neuron j, at the sample's last step, ``q_j = round(−m_j·G)``
+  (``G ≤ 127/θ_max``, so |q| ≤ 127; smaller when the rule scale bottoms out) looked up from
+  the label: positive q becomes y2
+  (potentiation), negative q y3 (depression), so ``Δw = −R·G·m_j·(x2 − c)`` ≈
+  ``−η·L·m_j·(x − x_offset)``. ``post = "trace"`` (a postsynaptic trace factor) has no
+  mapping yet and is refused.
+
 Lava-specific caveat (reported by the quantizer): with ``t_epoch = T`` Lava keeps only the
 *last* spike time of each input per epoch; earlier spikes of the sample add their impulse at
 once and decay over the whole epoch, so x2 at the sample's end is
@@ -61,14 +73,17 @@ from spikeport.kernels.learning import EXPONENT_RANGE, Factor, LearningRule, Pro
 from spikeport.kernels.lif import DECAY_UNITY
 from spikeport.kernels.relay import GAIN_MANTISSA_MAX, GAIN_SHIFT_MAX, Y_MAX, RelayParams
 from spikeport.kernels.traces import TRACE_MAX
-from spikeport.models.rules import SBP, STDP, SupervisedSTDP
+from spikeport.models.rules import NACA, SBP, STDP, SupervisedSTDP
 
 MANTISSAS = range(1, 8)  # magnitudes; the sign goes into the mantissa ([-7, 7] used)
 TEACHER_Y_BASE = 8  # 2**3 cancels the shift of u0*x1*y2 (widths 7+7+4 = 18 -> 3)
 TEACHER_J_MAX = 3  # y2 = 8·2^j <= 64 < 127
+GATE_Y = 8  # a gated supervised rule's y3 for taught neurons: 2**3 cancels y0*x1*y3's shift
 RELAY_IMPULSE = 4096  # relay trace units per hidden spike
 TRACE_HEADROOM = 1.5  # impulse so that 1.5 × the peak of a regular train fits in 7 bits
 TAU_STEPS_MAX = 65535
+CONST_MAX = 255  # (var + C) constants of a factor
+GAIN_MIN = 4  # NACA: fewest y units per unit of modulation (m resolution 1/4)
 
 
 @dataclass(frozen=True)
@@ -136,7 +151,10 @@ class RulePlan:
     notes: tuple[str, ...] = ()
 
     def learning_rule(self) -> LearningRule:
-        return LearningRule([Product(dep, [Factor(v) for v in factors], m, e)
+        """Factors are a variable name, or ``(name, const)`` for ``(var + const)``."""
+        return LearningRule([Product(dep, [Factor(v) if isinstance(v, str)
+                                           else Factor(v[0], const=int(v[1])) for v in factors],
+                                     m, e)
                              for dep, factors, m, e in self.products])
 
     def to_lava_string(self) -> str:
@@ -166,7 +184,8 @@ class RulePlan:
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "t_epoch": self.t_epoch, "post": self.post,
-                "products": [[d, list(f), m, e] for d, f, m, e in self.products],
+                "products": [[d, [v if isinstance(v, str) else list(v) for v in f], m, e]
+                             for d, f, m, e in self.products],
                 "x_impulse": list(self.x_impulse), "x_tau": list(self.x_tau),
                 "y_impulse": list(self.y_impulse), "y_tau": list(self.y_tau),
                 "rng_seed": self.rng_seed, "teacher_y": self.teacher_y,
@@ -181,8 +200,9 @@ class RulePlan:
         traces = tuple(Trace(t["trace"], t["impulse"], t["tau_steps"], t["tau_target_steps"])
                        for t in d.get("traces", ()))
         return cls(kind=d["kind"], t_epoch=int(d["t_epoch"]), post=d["post"],
-                   products=tuple((p[0], tuple(p[1]), int(p[2]), int(p[3]))
-                                  for p in d["products"]),
+                   products=tuple((p[0], tuple(f if isinstance(f, str) else
+                                                 (f[0], int(f[1])) for f in p[1]),
+                                   int(p[2]), int(p[3])) for p in d["products"]),
                    x_impulse=tuple(int(v) for v in d["x_impulse"]),
                    x_tau=tuple(int(v) for v in d["x_tau"]),
                    y_impulse=tuple(int(v) for v in d["y_impulse"]),
@@ -329,8 +349,11 @@ def supervised_stdp_plan(rule: SupervisedSTDP, lsb_per_unit: float, dt: float,
                          where: str = "projection", max_rel_error: float = 0.5) -> RulePlan:
     """``dw = m·2^(e−j)·u0·x1·y2 − m·2^e·y0·x1`` with teacher ``y2 = 8·2^j``.
 
-    ``teacher_j`` (0..3, at most ``e + 7``) fixes j when several projections share a teacher;
-    None picks the largest allowed.
+    ``gate = "taught"``: the own-spike term becomes ``− m·2^e·y0·x1·y3`` where the teacher
+    sends ``y3 = 8`` (``GATE_Y``) to the neurons it teaches in the sample, every step of it,
+    and 0 to the others: the product is shifted right by 3, so 8 restores the same rate, and
+    untaught neurons do not learn. ``teacher_j`` (0..3, at most ``e + 7``) fixes j when several
+    projections share a teacher; None picks the largest allowed.
     """
     tau, tau_exact = trace_tau_steps(rule.tau_pre, dt, f"{where}.learning", "tau_pre")
     k = rule.eta * lsb_per_unit
@@ -340,22 +363,29 @@ def supervised_stdp_plan(rule: SupervisedSTDP, lsb_per_unit: float, dt: float,
     if not 0 <= j <= j_max:
         raise ValueError(f"teacher_j={teacher_j} outside [0, {j_max}] for exponent {e}")
     y = TEACHER_Y_BASE << j
+    gated = rule.gate == "taught"
     teach = Product("u0", [Factor("x1"), Factor("y2")], m, e - j)
-    own = Product("y0", [Factor("x1")], -m, e)
+    own = Product("y0", [Factor("x1")] + ([Factor("y3")] if gated else []), -m, e)
     realised_teach = scale_value(m, e - j, teach.right_shift()) * y * imp / lsb_per_unit
-    realised_own = scale_value(m, e, own.right_shift()) * imp / lsb_per_unit
+    realised_own = (scale_value(m, e, own.right_shift()) * (GATE_Y if gated else 1) * imp
+                    / lsb_per_unit)
     rates = (
         _check_rate(Rate("eta (teaching term u0*x1*y2)", "eta", rule.eta, realised_teach, m,
                          e - j, teach.right_shift()), f"{where}.learning", max_rel_error),
-        _check_rate(Rate("eta (own-spike term y0*x1)", "eta", rule.eta, realised_own, -m, e,
-                         own.right_shift()), f"{where}.learning", max_rel_error),
+        _check_rate(Rate("eta (own-spike term y0*x1" + ("*y3, gate y3 = 8)" if gated else ")"),
+                         "eta", rule.eta, realised_own, -m, e, own.right_shift()),
+                    f"{where}.learning", max_rel_error),
     )
+    notes = (f"teacher -> y2 = {y} at the teaching step; the u0*x1*y2 product is shifted right "
+             f"by {teach.right_shift()} bits",)
+    if gated:
+        notes += (f"gate: taught -> the teacher sends y3 = {GATE_Y} to the sample's taught "
+                  "neurons every step; y0*x1*y3 is shifted right by 3 bits",)
     return RulePlan(kind=SupervisedSTDP.TAG, t_epoch=1, post="3F",
-                    products=(("u0", ("x1", "y2"), m, e - j), ("y0", ("x1",), -m, e)),
+                    products=(("u0", ("x1", "y2"), m, e - j),
+                              ("y0", ("x1", "y3") if gated else ("x1",), -m, e)),
                     x_impulse=(imp, 0), x_tau=(tau, 0), rng_seed=rng_seed, teacher_y=y,
-                    rates=rates, traces=(Trace("x1", imp, tau, tau_exact),),
-                    notes=(f"teacher -> y2 = {y} at the teaching step; the u0*x1*y2 product "
-                           f"is shifted right by {teach.right_shift()} bits",))
+                    rates=rates, traces=(Trace("x1", imp, tau, tau_exact),), notes=notes)
 
 
 def teacher_j_max(rule: SupervisedSTDP, lsb_per_unit: float, impulse_max: int) -> int:
@@ -458,3 +488,77 @@ def sbp_plan(rule: SBP, source: SupervisedSTDP, source_name: str, lsb_per_unit: 
                       tau_target_steps=source.tau_pre / dt, m_sat=m_sat_real,
                       rates=tuple(rates))
     return plan, relay
+
+
+@dataclass(frozen=True)
+class DopaminePlan:
+    """NACA's dopamine source: the signed third factor each postsynaptic neuron receives at a
+    sample's last step, per class (the table lives with the fixed network's arrays)."""
+
+    gain: float           # y units per unit of modulation m (G = 127 / θ_max)
+    n_classes: int
+    rates: tuple[Rate, ...] = field(default=())
+
+    def to_dict(self) -> dict:
+        return {"gain": self.gain, "n_classes": self.n_classes,
+                "rates": [r.to_dict() for r in self.rates]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "DopaminePlan":
+        rates = tuple(Rate(r["name"], r["field"], r["target"], r["realised"], r["mantissa"],
+                           r["exponent"], r["shift"]) for r in d.get("rates", ()))
+        return cls(gain=float(d["gain"]), n_classes=int(d["n_classes"]), rates=rates)
+
+
+def naca_plan(rule: NACA, lsb_per_unit: float, dt: float, sample_steps: int, impulse_max: int,
+              ni: np.ndarray, rng_seed: int, where: str = "projection",
+              t_epoch: int | None = None, max_rel_error: float = 0.5
+              ) -> tuple[RulePlan, DopaminePlan, np.ndarray]:
+    """NACA on a projection: the rule, its dopamine source and the source's table
+    ``q`` (n_classes, n_post) int64 (``q[c, j] = round(−m_j(c)·G)``). ``ni``: the rule's NI
+    matrix (:func:`spikeport.kernels.naca.rule_ni`). ``t_epoch``: None = one epoch per sample;
+    1 = an epoch every step (exact x2; q is nonzero only at the sample's last step)."""
+    from spikeport.kernels.naca import modulation
+
+    if rule.post != "none":
+        raise BackendError(f"{where}.learning: naca post = {rule.post!r} has no Lava mapping "
+                           "yet (a postsynaptic trace factor); allowed: 'none'")
+    tau, tau_exact = trace_tau_steps(rule.tau_pre, dt, f"{where}.learning", "tau_pre")
+    c = int(round(rule.x_offset * impulse_max))
+    if c > CONST_MAX:
+        raise BackendError(f"{where}.learning: x_offset = {rule.x_offset} is {c} trace units "
+                           f"(impulse {impulse_max}); Lava's factor constant allows up to "
+                           f"{CONST_MAX}")
+    x2 = ("x2", -c) if c else "x2"
+    shift = Product("u0", [Factor("x2"), Factor("y2")]).right_shift()
+    imp = impulse_max
+    # the gain G (y per unit of m) takes up what the 4-bit rule scale cannot: the largest G
+    # that keeps |q| <= 127 unless the rule scale bottoms out, then the G that makes
+    # R·impulse·G = η·L exactly
+    g_max = Y_MAX / rule.theta_max
+    target = rule.eta * lsb_per_unit
+    m, e = fit_scale(target / (imp * g_max), shift)
+    gain = min(g_max, target / (imp * scale_value(m, e, shift)))
+    if gain < GAIN_MIN:
+        raise BackendError(f"{where}.learning: eta = {rule.eta:.4g} is too small for Lava "
+                           f"fixed point here (the dopamine gain would be {gain:.3g} < "
+                           f"{GAIN_MIN} y units per unit of modulation)")
+    realised = scale_value(m, e, shift) * imp * gain / lsb_per_unit
+    rate = _check_rate(Rate("eta (u0*(x2-c)*y2, y = round(-m·G))", "eta", rule.eta, realised,
+                            m, e, shift), f"{where}.learning", max_rel_error)
+    labels = np.arange(rule.n_classes)
+    levels = np.asarray(ni, dtype=np.float64)
+    from spikeport.kernels.naca import dopamine
+    mod = modulation(dopamine(labels, levels, rule.n_classes), rule.lambda_inv, rule.theta_max)
+    table = np.clip(np.rint(-mod * gain), -Y_MAX, Y_MAX).astype(np.int64)
+    epoch = sample_steps if t_epoch is None else int(t_epoch)
+    notes = (f"dopamine source: q = round(-m·{gain:.4g}) per class and neuron, sent at the "
+             "sample's last step; x_offset -> (x2 - {c})".replace("{c}", str(c)),)
+    if epoch > 1:
+        notes += ("x2 at the sample's end follows Lava's epoch semantics: only the last input "
+                  "spike of the epoch keeps its time (t_epoch = 1 is exact)",)
+    plan = RulePlan(kind=NACA.TAG, t_epoch=epoch, post="3F",
+                    products=(("u0", (x2, "y2"), m, e), ("u0", (x2, "y3"), -m, e)),
+                    x_impulse=(0, imp), x_tau=(0, tau), rng_seed=rng_seed, rates=(rate,),
+                    traces=(Trace("x2", imp, tau, tau_exact),), notes=notes)
+    return plan, DopaminePlan(gain=gain, n_classes=rule.n_classes, rates=(rate,)), table

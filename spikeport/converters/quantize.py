@@ -29,7 +29,8 @@ steps clipped to [−256, 255]. EXCITATORY [0, 255] and INHIBITORY [−255, 0] k
 Decays: ``du = round(4096·(1 − e^{−dt/τ_u})) − 1`` (Lava adds 1 to du) and
 ``dv = round(4096·(1 − e^{−dt/τ_v}))``; the report gives the τ the rounded values realise.
 
-Refused with a one-line :class:`~spikeport.errors.BackendError` (Lava backend): STP, NACA,
+Refused with a one-line :class:`~spikeport.errors.BackendError` (Lava backend): STP, NACA with
+a postsynaptic trace factor,
 refractory > 0, a nonzero reset, axonal delays, a rest gap with SBP. Homeostasis is
 implemented (spikeport's LIF, :mod:`spikeport.kernels.homeostasis`). Out-of-range values raise
 a BackendError naming the parameter; nothing is clipped silently (the report's ``clipped``
@@ -52,9 +53,12 @@ import numpy as np
 
 from spikeport import seeds
 from spikeport.converters.lava_rules import (
+    GATE_Y,
+    DopaminePlan,
     RelayPlan,
     RulePlan,
     impulse_bound,
+    naca_plan,
     sbp_plan,
     stdp_plan,
     supervised_stdp_plan,
@@ -168,6 +172,8 @@ class FixedProjection:
     relay: RelayPlan | None = None
     relay_fanout: np.ndarray | None = None  # (n_post, n_out) of the SBP source
     num_weight_bits: int = 8  # synaptic weight precision (Lava's Dense truncates to it)
+    dopamine: DopaminePlan | None = None  # NACA's dopamine source
+    dopamine_table: np.ndarray | None = None  # (n_classes, n_post) int: q sent per class
 
     @property
     def mode(self) -> SignMode:
@@ -194,6 +200,7 @@ class FixedTeacher:
     n: int
     y_value: int = 0
     drive: tuple | None = None
+    gate_value: int = 0  # y3 sent to the sample's taught neurons every step (gated rule)
 
 
 @dataclass
@@ -278,11 +285,14 @@ class FixedNetwork:
                 arrays[f"p{i}_learn_mask"] = np.asarray(p.learn_mask, dtype=bool)
             if p.relay_fanout is not None:
                 arrays[f"p{i}_relay_fanout"] = np.asarray(p.relay_fanout, dtype=bool)
+            if p.dopamine_table is not None:
+                arrays[f"p{i}_dopamine_table"] = np.asarray(p.dopamine_table, dtype=np.int64)
             projs.append({"name": p.name, "pre": p.pre, "post": p.post,
                           "sign_mode": p.sign_mode, "weight_exp": p.weight_exp,
                           "lsb_per_unit": p.lsb_per_unit, "num_weight_bits": p.num_weight_bits,
                           "rule": p.rule.to_dict() if p.rule else None,
-                          "relay": p.relay.to_dict() if p.relay else None})
+                          "relay": p.relay.to_dict() if p.relay else None,
+                          "dopamine": p.dopamine.to_dict() if p.dopamine else None})
         atomic_savez(d / "weights.npz", **arrays)
         digest = hashlib.sha256((d / "weights.npz").read_bytes()).hexdigest()
         t = self.teacher
@@ -294,6 +304,7 @@ class FixedNetwork:
                "projections": projs,
                "teacher": None if t is None else {"population": t.population, "n": t.n,
                                                   "y_value": t.y_value,
+                                                  "gate_value": t.gate_value,
                                                   "drive": list(t.drive) if t.drive else None},
                "readout": list(self.readout) if self.readout else None,
                "weights_sha256": digest, "report": self.report}
@@ -330,11 +341,13 @@ class FixedNetwork:
                 rule=RulePlan.from_dict(p["rule"]) if p["rule"] else None,
                 relay=RelayPlan.from_dict(p["relay"]) if p["relay"] else None,
                 relay_fanout=arrays.get(f"p{i}_relay_fanout"),
-                num_weight_bits=int(p.get("num_weight_bits", 8))))
+                num_weight_bits=int(p.get("num_weight_bits", 8)),
+                dopamine=DopaminePlan.from_dict(p["dopamine"]) if p.get("dopamine") else None,
+                dopamine_table=arrays.get(f"p{i}_dopamine_table")))
         t = doc["teacher"]
         teacher = None if t is None else FixedTeacher(
             t["population"], int(t["n"]), int(t["y_value"]),
-            tuple(t["drive"]) if t["drive"] else None)
+            tuple(t["drive"]) if t["drive"] else None, int(t.get("gate_value", 0)))
         return cls(name=doc["name"], dt=float(doc["dt"]), sample_steps=int(doc["sample_steps"]),
                    rest_steps=int(doc["rest_steps"]), reset=bool(doc["reset"]),
                    seed=int(doc["seed"]), inputs=tuple((n, int(k)) for n, k in doc["inputs"]),
@@ -363,28 +376,28 @@ def check_lava_supported(net: Network) -> None:
             raise BackendError(f"{where}: stp (Tsodyks-Markram short-term plasticity) has no "
                                "Lava fixed-point/Loihi 1 equivalent; remove it for the Lava "
                                "backend")
-        if isinstance(proj.learning, NACA):
-            raise BackendError(f"{where}.learning: rule naca is not supported by the Lava "
-                               "backend yet (planned in a later issue)")
         if proj.delay:
             raise BackendError(f"{where}: delay = {proj.delay} steps is not supported by the "
                                "Lava backend (no axonal delays); allowed: 0")
-        if isinstance(proj.learning, SBP) and net.between_samples.mode == "rest" \
+        if isinstance(proj.learning, (SBP, NACA)) and net.between_samples.mode == "rest" \
                 and net.between_samples.rest_steps > 0:
-            raise BackendError(f"{where}.learning: sbp with between_samples rest_steps > 0 is "
+            raise BackendError(f"{where}.learning: {proj.learning.TAG} with between_samples "
+                               "rest_steps > 0 is "
                                "not supported on Lava (its per-sample epoch of t_epoch steps "
                                "cannot end at the sample's last step); use mode: reset")
     relays: dict[str, str] = {}
     for proj in net.projections:
-        if isinstance(proj.learning, SBP):
+        if isinstance(proj.learning, (SBP, NACA)):
             if proj.post in relays:
-                raise BackendError(f"projection '{proj.name}'.learning: a second sbp "
+                raise BackendError(f"projection '{proj.name}'.learning: a second sbp/naca "
                                    f"projection into '{proj.post}' (after '{relays[proj.post]}'"
-                                   "); the Lava backend has one relay per population")
+                                   "); the Lava backend has one third-factor source per "
+                                   "population")
             relays[proj.post] = proj.name
     if net.teacher is not None and net.teacher.population in relays:
         raise BackendError(f"population '{net.teacher.population}': receives both the teacher "
-                           "and an SBP relay as third factor; only one is supported")
+                           "and an SBP relay or NACA dopamine as third factor; only one is "
+                           "supported")
 
 
 def check_precision_options(net: Network, opts: QuantizeOptions) -> None:
@@ -634,6 +647,8 @@ def quantize(net: Network, weights: dict[str, np.ndarray],
             third = "teacher"
         if any(isinstance(p.learning, SBP) for p in net.incoming(pop.name)):
             third = "relay"
+        if any(isinstance(p.learning, NACA) for p in net.incoming(pop.name)):
+            third = "dopamine"
         pops_out.append(FixedPopulation(pop.name, pop.n, scale, du, dv, vth, bias_mant,
                                         bias_exp, homeo, third))
         tau_u_r, tau_v_r = realised_tau(du + 1, net.dt), realised_tau(dv, net.dt)
@@ -701,7 +716,7 @@ def quantize(net: Network, weights: dict[str, np.ndarray],
         j = teacher_j_max(proj.learning, fixed_proj[proj.name].lsb_per_unit,
                           imp_max(proj.pre, proj.learning.tau_pre))
         j_pop[proj.post] = min(j_pop.get(proj.post, j), j)
-    teacher_y = 0
+    teacher_y = gate_y = 0
     for proj in net.projections:
         fp = fixed_proj[proj.name]
         rule = proj.learning
@@ -712,6 +727,8 @@ def quantize(net: Network, weights: dict[str, np.ndarray],
                                            teacher_j=j_pop[proj.post], where=where,
                                            max_rel_error=opts.max_rate_error)
             teacher_y = fp.rule.teacher_y
+            if rule.gate == "taught":
+                gate_y = GATE_Y
             fp.learn_mask = conn[proj.name].copy()
         elif isinstance(rule, STDP):
             fp.rule = stdp_plan(rule, fp.lsb_per_unit, net.dt, imp_max(proj.pre, rule.tau_plus),
@@ -740,8 +757,24 @@ def quantize(net: Network, weights: dict[str, np.ndarray],
             fp.learn_mask = sbp_mask(net, proj)
             fp.relay_fanout = conn[src.name].copy()
     for proj in net.projections:
+        rule = proj.learning
+        if not isinstance(rule, NACA):
+            continue
+        from spikeport.kernels.naca import rule_ni
+
+        fp = fixed_proj[proj.name]
+        fp.rule, fp.dopamine, fp.dopamine_table = naca_plan(
+            rule, fp.lsb_per_unit, net.dt, net.sample_steps, imp_max(proj.pre, rule.tau_pre),
+            rule_ni(rule, net.size(proj.post), net.seed, proj.name), rng_seed(proj),
+            where=f"projection '{proj.name}'",
+            t_epoch=opts.sbp_t_epoch if opts.sbp_t_epoch is not None
+            else 1 if opts.sbp_epoch == "step" else None, max_rel_error=opts.max_rate_error)
+        fp.learn_mask = conn[proj.name].copy()
+    for proj in net.projections:
         fp = fixed_proj[proj.name]
         rep = proj_reports[proj.name]
+        if fp.dopamine is not None:
+            rep["dopamine"] = fp.dopamine.to_dict()
         if fp.rule is not None:
             rep["rule"] = fp.rule.kind
             rep["lava_string"] = fp.rule.to_lava_string()
@@ -764,7 +797,7 @@ def quantize(net: Network, weights: dict[str, np.ndarray],
             mant, _ = quantize_weights(np.array([teacher.drive]), scale / 2.0 ** exp, mode)
             drive = (int(mant[0]), exp, mode.name.lower())
         fixed_teacher = FixedTeacher(teacher.population, net.size(teacher.population),
-                                     teacher_y, drive)
+                                     teacher_y, drive, gate_y)
     fixed = FixedNetwork(
         name=net.name, dt=net.dt, sample_steps=net.sample_steps,
         rest_steps=net.between_samples.rest_steps if net.between_samples.mode == "rest" else 0,

@@ -38,11 +38,13 @@ class LavaGraph:
     teacher: object | None = None                     # SpikeSource
     drive: object | None = None                       # ResetDense (teacher drive)
     relays: dict = field(default_factory=dict)        # SBP projection -> SBPRelay
+    dopamine: dict = field(default_factory=dict)      # NACA projection -> DopamineSource
     keys: dict = field(default_factory=dict)          # (kind, name) -> record key
 
     def processes(self) -> list:
         procs = list(self.sources.values()) + list(self.neurons.values())
         procs += list(self.connections.values()) + list(self.relays.values())
+        procs += list(self.dopamine.values())
         procs += [p for p in (self.teacher, self.drive) if p is not None]
         return procs
 
@@ -117,25 +119,43 @@ def check_batch(fixed: FixedNetwork, inputs: dict, teacher) -> int:
     return int(n_samples)
 
 
+def check_learnable(fixed: FixedNetwork, labels, n_samples: int) -> None:
+    """NACA learning needs one label per sample."""
+    naca = [p.name for p in fixed.projections if p.dopamine_table is not None
+            and p.rule is not None]
+    if naca:
+        if labels is None:
+            raise SpecError(f"projection '{naca[0]}': NACA learning needs the samples' labels "
+                            "(labels=, one class per sample)")
+        labels = np.asarray(labels)
+        if labels.shape != (n_samples,) or not np.issubdtype(labels.dtype, np.integer):
+            raise SpecError(f"labels: shape {labels.shape} dtype {labels.dtype}; expected "
+                            f"{n_samples} integer classes")
+
+
 def build_graph(fixed: FixedNetwork, inputs: dict[str, np.ndarray],
                 teacher: np.ndarray | None = None, learn: bool = False,
-                record_dir: str | None = None, flush_steps: int = 0) -> LavaGraph:
+                record_dir: str | None = None, flush_steps: int = 0,
+                labels: np.ndarray | None = None) -> LavaGraph:
     """Create and connect the processes for ``inputs`` (input name -> bool (n_samples,
     sample_steps, n)) and ``teacher`` (bool (n_samples, sample_steps, n_teacher) or None).
 
-    ``learn``: plastic connections, relays and homeostasis; supervised rules then need
-    ``teacher``. ``record_dir``/``flush_steps``: where and how often models file their results
-    (see :mod:`spikeport.lava_processes.schedule`).
+    ``learn``: plastic connections, relays, dopamine sources and homeostasis; supervised
+    rules then need ``teacher``, NACA the samples' ``labels``. ``record_dir``/``flush_steps``:
+    where and how often models file their results (see :mod:`spikeport.lava_processes.schedule`).
     """
     from spikeport.lava_processes import prepare_lava_import
 
     prepare_lava_import()
     from spikeport.lava_processes.dense import PlasticDense, ResetDense
+    from spikeport.lava_processes.dopamine import DopamineSource
     from spikeport.lava_processes.lif import ThirdFactorLIF
     from spikeport.lava_processes.relay import SBPRelay
     from spikeport.lava_processes.sources import SpikeSource
 
     n_samples = check_batch(fixed, inputs, teacher)
+    if learn:
+        check_learnable(fixed, labels, n_samples)
     S, T = fixed.steps_per_sample, fixed.sample_steps
     total = n_samples * S
     g = LavaGraph(fixed, learn, n_samples, total)
@@ -196,11 +216,15 @@ def build_graph(fixed: FixedNetwork, inputs: dict[str, np.ndarray],
     teacher_used = t is not None and (t.drive is not None or (learn and (
         fixed.population(t.population).third_factor == "teacher" or relays_used)))
     if teacher is not None and teacher_used:
+        gated = learn and t.gate_value > 0
         g.teacher = SpikeSource(data=np.asarray(teacher), payload=t.y_value, period=S,
+                                gate=t.gate_value if gated else 0,
                                 key=key("teacher", t.population, 0), name="teacher", **common)
         target = g.neurons[t.population]
         if learn and fixed.population(t.population).third_factor == "teacher":
             g.teacher.y_out.connect(target.a_third_factor_in)
+        if gated:
+            g.teacher.g_out.connect(target.a_gate_in)
         if t.drive is not None:
             mant, exp, mode = t.drive
             g.drive = ResetDense(weights=np.eye(t.n, dtype=np.int64) * mant, weight_exp=exp,
@@ -222,6 +246,13 @@ def build_graph(fixed: FixedNetwork, inputs: dict[str, np.ndarray],
         g.teacher.s_out.connect(relay.s_teach)
         relay.a_out.connect(g.neurons[proj.post].a_third_factor_in)
         g.relays[proj.name] = relay
+    for i, proj in enumerate(fixed.projections):
+        if proj.name not in plastic or proj.dopamine_table is None:
+            continue
+        src = DopamineSource(table=proj.dopamine_table, labels=labels, sample_steps=T, period=S,
+                             key=key("dopamine", proj.name, i), name=f"dopamine_{i}", **common)
+        src.a_out.connect(g.neurons[proj.post].a_third_factor_in)
+        g.dopamine[proj.name] = src
     return g
 
 

@@ -218,15 +218,15 @@ def add_impulse(value, imp_int, imp_frac, rand):
 
 
 @_jit
-def spike_phase(x, tx, y, ty, s_pre, s_post, third, within, x_int, x_frac, y_int, y_frac,
-                y_rand, post_mode):
+def spike_phase(x, tx, y, ty, s_pre, s_post, third, gate, within, x_int, x_frac, y_int,
+                y_frac, y_rand, post_mode):
     """kernels.engine.LearningEngine.spike_phase for one replica (batch 1).
 
     ``x`` (2, n_pre), ``y`` (3, n_post), ``tx``/``ty`` spike times within the epoch; a repeat
     pre spike gets its x impulses now rounded with random 0, a repeat post spike its y impulses
     rounded with ``y_rand``; ``post_mode`` 0 = two-factor (bAP traces), 1 = three-factor (y
     overwritten by ``(0, y2, y3)``, the 7-bit positive and negative parts of the signed
-    ``third`` factor: kernels.relay.split_third_factor), 2 = none."""
+    ``third`` factor, ``gate`` added to y3: kernels.relay.split_third_factor), 2 = none."""
     for i in range(s_pre.shape[0]):
         if s_pre[i]:
             if tx[i] > 0:
@@ -246,7 +246,7 @@ def spike_phase(x, tx, y, ty, s_pre, s_post, third, within, x_int, x_frac, y_int
             v = third[j]
             y[0, j] = 0
             y[1, j] = min(max(v, 0), Y_MAX)
-            y[2, j] = min(max(-v, 0), Y_MAX)
+            y[2, j] = min(min(max(-v, 0), Y_MAX) + gate[j], Y_MAX)
 
 
 @_jit
@@ -390,6 +390,42 @@ def _side_values(products, factors, tx, ty, xh, yh, u_on, A, B):
 
 
 @_jit
+def _saturate(acc):
+    """The learning accumulator's saturation (kernels.learning: Lava's asymmetric bound)."""
+    if acc > ACC_MAX:
+        return ACC_MAX
+    if acc < ACC_MIN:
+        return ACC_MIN
+    return acc
+
+
+@_jit
+def _rounded(acc, r_syn, clamp, w_lo, w_hi):
+    """kernels.learning.update_synaptic_variable's end: sign-mode clamp of the accumulator
+    (``clamp`` 1: at 0 from below, −1: from above), stochastic rounding with the epoch's one
+    random ``r_syn``, clip to the weight range."""
+    if clamp == 1 and acc < 0:
+        acc = 0
+    elif clamp == -1 and acc > 0:
+        acc = 0
+    new = (acc >> VAR_SHIFT) + (1 if r_syn < (acc & 127) / 128.0 else 0)
+    if new < w_lo:
+        return w_lo
+    if new > w_hi:
+        return w_hi
+    return new
+
+
+@_jit
+def _row_nonzero(w, i):
+    c = 0
+    for j in range(w.shape[1]):
+        if w[i, j] != 0:
+            c += 1
+    return c
+
+
+@_jit
 def _scaled_product(cur, products, p):
     """mantissa, Lava's right shift (floor, not undone) and the left shift into the
     accumulator's 7 fraction bits, saturated (kernels.learning.evaluate_products)."""
@@ -469,32 +505,15 @@ def epoch_update(w, mask, has_mask, products, factors, tx, ty, xh, yh, u_on, r_s
                                                    factors[p, f, 2], dep, i, j, tx, ty, xh, yh,
                                                    old))
                 live = True
-                acc += _scaled_product(cur, products, p)
-                if acc > ACC_MAX:
-                    acc = ACC_MAX
-                elif acc < ACC_MIN:
-                    acc = ACC_MIN
+                acc = _saturate(acc + _scaled_product(cur, products, p))
             if not live:
                 continue
-            if clamp == 1 and acc < 0:
-                acc = 0
-            elif clamp == -1 and acc > 0:
-                acc = 0
-            frac = (acc & 127) / 128.0
-            new = (acc >> VAR_SHIFT) + (1 if r_syn < frac else 0)
-            if new < w_lo:
-                new = w_lo
-            elif new > w_hi:
-                new = w_hi
+            new = _rounded(acc, r_syn, clamp, w_lo, w_hi)
             if new != old:
                 w[i, j] = new
                 changed = True
         if changed:
-            c = 0
-            for j in range(w.shape[1]):
-                if w[i, j] != 0:
-                    c += 1
-            nnz[i] = c
+            nnz[i] = _row_nonzero(w, i)
 
 
 @_jit
@@ -538,32 +557,15 @@ def epoch_update_separable(w, mask, has_mask, products, factors, tx, ty, xh, yh,
                 if cur == 0:
                     continue
                 live = True
-                acc += _scaled_product(cur, products, p)
-                if acc > ACC_MAX:
-                    acc = ACC_MAX
-                elif acc < ACC_MIN:
-                    acc = ACC_MIN
+                acc = _saturate(acc + _scaled_product(cur, products, p))
             if not live:
                 continue
-            if clamp == 1 and acc < 0:
-                acc = 0
-            elif clamp == -1 and acc > 0:
-                acc = 0
-            frac = (acc & 127) / 128.0
-            new = (acc >> VAR_SHIFT) + (1 if r_syn < frac else 0)
-            if new < w_lo:
-                new = w_lo
-            elif new > w_hi:
-                new = w_hi
+            new = _rounded(acc, r_syn, clamp, w_lo, w_hi)
             if new != old:
                 w[i, j] = new
                 changed = True
         if changed:
-            c = 0
-            for j in range(w.shape[1]):
-                if w[i, j] != 0:
-                    c += 1
-            nnz[i] = c
+            nnz[i] = _row_nonzero(w, i)
 
 
 @_jit
@@ -587,7 +589,8 @@ def active_synapses(mask, has_mask, row_count, tx, ty, use_x0, use_y0):
 
 
 @_jit
-def plastic_step(w, mask, has_mask, row_count, x, tx, y, ty, xh, yh, s_pre, s_post, third, t,
+def plastic_step(w, mask, has_mask, row_count, x, tx, y, ty, xh, yh, s_pre, s_post, third,
+                 gate, t,
                  t_epoch, k_dec, x_int, x_frac, y_int, y_frac, x_factor, x_live, y_factor,
                  y_live, r_x_decay, r_x_imp, r_y_decay, r_y_imp, r_syn, products, factors,
                  separable, post_mode, use_x0, use_y0, n_plastic, traces_per_epoch, w_lo, w_hi,
@@ -598,8 +601,8 @@ def plastic_step(w, mask, has_mask, row_count, x, tx, y, ty, xh, yh, s_pre, s_po
     epoch. ``k_dec``: the rule's u decimation exponent (−1: no u dependency). ``ops``:
     [syn_updates, trace_updates, epochs], incremented."""
     within = (t - 1) % t_epoch + 1
-    spike_phase(x, tx, y, ty, s_pre, s_post, third, within, x_int, x_frac, y_int, y_frac,
-                r_y_imp[2 * t - 1], post_mode)
+    spike_phase(x, tx, y, ty, s_pre, s_post, third, gate, within, x_int, x_frac, y_int,
+                y_frac, r_y_imp[2 * t - 1], post_mode)
     if t % t_epoch != 0:
         return
     epoch = t // t_epoch

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from spikeport.converters.quantize import FixedNetwork
-from spikeport.converters.to_lava import LavaResult, check_batch
+from spikeport.converters.to_lava import LavaResult, check_batch, check_learnable
 from spikeport.emulator import compiled as c
 from spikeport.errors import BackendError, SpecError
 from spikeport.kernels.dense import (
@@ -177,14 +177,14 @@ class _Plastic:
         self.settled = True
 
     def step(self, s_pre: np.ndarray, s_post: np.ndarray, third: np.ndarray,
-             nnz: np.ndarray) -> None:
+             gate: np.ndarray, nnz: np.ndarray) -> None:
         """Spike phase and, at an epoch's end, the learning phase (one compiled call)."""
         t = self.time_step + 1
         self.time_step = t
         if not self.settled and t % self.t_epoch == 0:
             self.settle(nnz)
         c.plastic_step(self.w, self.mask, self.has_mask, self.row_count, self.x, self.tx,
-                       self.y, self.ty, self.xh, self.yh, s_pre, s_post, third, t,
+                       self.y, self.ty, self.xh, self.yh, s_pre, s_post, third, gate, t,
                        self.t_epoch, self.k_dec, self.x_int, self.x_frac, self.y_int,
                        self.y_frac, self.x_factor, self.x_live, self.y_factor, self.y_live,
                        self.r_x_decay, self.r_x_imp, self.r_y_decay, self.r_y_imp, self.r_syn,
@@ -196,6 +196,20 @@ class _Plastic:
     def ops(self) -> dict:
         return {"syn_updates": int(self.counters[0]), "trace_updates": int(self.counters[1]),
                 "epochs": int(self.counters[2])}
+
+
+class _Dopamine:
+    """NACA's dopamine source: the table row of the sample's class, sent at its last step
+    (:mod:`spikeport.lava_processes.dopamine`)."""
+
+    def __init__(self, proj, labels) -> None:
+        self.table = np.asarray(proj.dopamine_table, dtype=np.int64)
+        self.labels = np.asarray(labels, dtype=np.int64)
+        if self.labels.size and (self.labels.min() < 0
+                                 or self.labels.max() >= self.table.shape[0]):
+            raise SpecError(f"labels span [{self.labels.min()}, {self.labels.max()}]; allowed: "
+                            f"[0, {self.table.shape[0] - 1}] (projection '{proj.name}')")
+        self.ops = {"values_sent": 0, "labels_received": 0}
 
 
 class _Relay:
@@ -242,15 +256,19 @@ class Emulator:
     """A fixed-point network prepared for one run (``learn`` decides which connections learn
     and whether relays, teacher and homeostasis take part, exactly as ``build_graph``)."""
 
-    def __init__(self, fixed: FixedNetwork, n_samples: int, learn: bool, has_teacher: bool):
+    def __init__(self, fixed: FixedNetwork, n_samples: int, learn: bool, has_teacher: bool,
+                 labels=None):
         self.fixed = fixed
         self.learn = learn
         S = fixed.steps_per_sample
         self.total = n_samples * S
         self.pops = {p.name: _population(p) for p in fixed.populations}
         plastic = {p.name for p in fixed.projections if learn and p.rule is not None}
+        if learn:
+            check_learnable(fixed, labels, n_samples)
         self.links: list[_Link] = []
         self.relays: dict[str, _Relay] = {}
+        self.dopamine: dict[str, _Dopamine] = {}
         for proj in fixed.projections:
             if proj.name in plastic:
                 pl = _Plastic(proj, self.total)
@@ -258,6 +276,8 @@ class Emulator:
                 link = _Link(proj.name, proj.pre, proj.post, proj.weight_exp, pl.w, nnz, pl)
                 if proj.relay is not None:
                     self.relays[proj.name] = _Relay(proj)
+                if proj.dopamine_table is not None:
+                    self.dopamine[proj.name] = _Dopamine(proj, labels)
             else:
                 link = _static_link(proj.name, proj.pre, proj.post, proj.weight_exp,
                                     proj.weights, proj.sign_mode, proj.num_weight_bits)
@@ -308,10 +328,14 @@ class Emulator:
             ops[f"projection:{lk.name}"] = d
         for name, r in self.relays.items():
             ops[f"relay:{name}"] = dict(r.ops)
+        for name, d in self.dopamine.items():
+            ops[f"dopamine:{name}"] = dict(d.ops)
         for name, count in input_counts.items():
             ops[f"input:{name}"] = {"values_sent": int(count)}
         if teacher_count is not None:
             ops["teacher"] = {"values_sent": int(teacher_count)}
+            if getattr(self, "teacher_gate_sent", None) is not None:
+                ops["teacher"]["gate_values_sent"] = int(self.teacher_gate_sent)
         return ops
 
     def final_weights(self) -> dict:
@@ -321,7 +345,8 @@ class Emulator:
 def run_emulator(fixed: FixedNetwork, inputs: dict[str, np.ndarray],
                  teacher: np.ndarray | None = None, learn: bool = False,
                  record_weights: bool = False, record_states: bool = False,
-                 batch: int = 256, progress: bool = False) -> LavaResult:
+                 batch: int = 256, progress: bool = False,
+                 labels: np.ndarray | None = None) -> LavaResult:
     """Run ``fixed`` on a batch of encoded samples; the same arguments and result as
     :func:`spikeport.lava_processes.run.run_lava` (spikes, weights, thresholds, op counts).
 
@@ -329,12 +354,13 @@ def run_emulator(fixed: FixedNetwork, inputs: dict[str, np.ndarray],
     sample's end, ``(n_samples, n_pre, n_post)``. ``record_states``: ``result.states`` =
     per-step ``u``, ``v`` ``{pop: (steps, n)}`` and plastic weights ``{proj: (steps, n_pre,
     n_post)}`` (step-by-step schedule only; for conformance tests, memory grows with the run).
-    ``batch``: sequences run side by side in layer-by-layer inference.
+    ``batch``: sequences run side by side in layer-by-layer inference. ``labels``:
+    (n_samples,) classes, for NACA's dopamine source when learning.
     """
     n_samples = check_batch(fixed, inputs, teacher)
     inputs = {name: np.asarray(inputs[name]) != 0 for name, _ in fixed.inputs}
     teacher = None if teacher is None else np.asarray(teacher) != 0
-    emu = Emulator(fixed, n_samples, learn, teacher is not None)
+    emu = Emulator(fixed, n_samples, learn, teacher is not None, labels)
     t0 = time.perf_counter()
     order = emu.feedforward_order()
     if not learn and order is not None and not record_states:
@@ -421,6 +447,7 @@ def _run_steps(emu: Emulator, inputs, teacher, n_samples, record_weights, record
         p.count = np.zeros(p.n, np.int64)
         p.out = np.zeros((n_samples, T, p.n), bool)
         p.third = np.zeros(p.n, np.int64)
+        p.gate = np.zeros(p.n, np.int64)
         # the in-flight buffers of the connections into p, one row each
         p.inbuf = np.zeros((max(1, len(emu.into[p.name])), 1, p.n), np.int64)
         for k, lk in enumerate(emu.into[p.name]):
@@ -438,7 +465,11 @@ def _run_steps(emu: Emulator, inputs, teacher, n_samples, record_weights, record
               for name, r in emu.relays.items()]
     teach_to = (emu.pops[tc.population] if learn and tc is not None and teacher is not None
                 and emu.pops[tc.population].third_factor == "teacher" else None)
-    third_used = learn and (teach_to is not None or bool(relays))
+    dopamine = [(d, emu.pops[fixed.projection(name).post]) for name, d in emu.dopamine.items()]
+    gated = teach_to is not None and tc.gate_value > 0
+    taught = teacher.any(axis=1) if gated else None  # (n_samples, n)
+    teacher_gate_sent = 0
+    third_used = learn and (teach_to is not None or bool(relays) or bool(dopamine))
     homeo = [p for p in pops if learn and p.homeostasis is not None]
     history = {lk.name: np.zeros((n_samples,) + lk.weights.shape, np.int64)
                for lk in plastic_links} if record_weights else {}
@@ -473,9 +504,25 @@ def _run_steps(emu: Emulator, inputs, teacher, n_samples, record_weights, record
                     states["v"][p.name].append(p.v[0].copy())
             # 2. third factors: the teacher's y at its spikes; the relays at the sample's end
             if third_used:
-                teach = teacher[sample, phase] if in_sample else zeros[TEACHER]
+                for d, post in dopamine:
+                    if phase == 0:
+                        d.ops["labels_received"] += 1
+                    if last:
+                        q = d.table[d.labels[sample]]
+                        d.ops["values_sent"] += int(np.count_nonzero(q))
+                        post.third[:] = q
+                    elif phase == 0 or phase == T:
+                        post.third[:] = 0
+                teach = teacher[sample, phase] if in_sample else (
+                    zeros[TEACHER] if teacher is not None else None)
                 if teach_to is not None:
                     np.multiply(teach, tc.y_value, out=teach_to.third)
+                    if gated:  # the sample's taught neurons, every step of the sample
+                        if in_sample:
+                            np.multiply(taught[sample], tc.gate_value, out=teach_to.gate)
+                            teacher_gate_sent += int(np.count_nonzero(teach_to.gate))
+                        else:
+                            teach_to.gate[:] = 0
                 for r, hidden, output in relays:
                     if in_sample:
                         c.relay_step(r.trace, r.acc, hidden.spk[0], output.spk[0], teach,
@@ -500,7 +547,7 @@ def _run_steps(emu: Emulator, inputs, teacher, n_samples, record_weights, record
                 lk.ops["syn_ops"] += c.dense_step1(lk.weights, s_pre, lk.weight_exp, lk.buf,
                                                    lk.nnz)
                 if lk.plastic is not None:
-                    lk.plastic.step(s_pre, post.spk[0], post.third, lk.nnz)
+                    lk.plastic.step(s_pre, post.spk[0], post.third, post.gate, lk.nnz)
                     if states is not None:
                         states["weights"][lk.name].append(lk.weights.copy())
             # 4. homeostasis once per sample
@@ -516,6 +563,7 @@ def _run_steps(emu: Emulator, inputs, teacher, n_samples, record_weights, record
         bar.update(1)
     bar.close()
     out = {p.name: p.out for p in pops}
+    emu.teacher_gate_sent = teacher_gate_sent if gated else None
     extra = {"weight_history": history}
     if states is not None:
         extra["states"] = {"u": {n: np.array(v) for n, v in states["u"].items()},

@@ -14,7 +14,7 @@ from spikeport.kernels.homeostasis import homeostasis_update, threshold_from_acc
 from spikeport.kernels.relay import relay_init_state, relay_signal, relay_step, split_third_factor
 
 
-def replay(fixed, inputs: dict, teacher=None, learn: bool = False) -> dict:
+def replay(fixed, inputs: dict, teacher=None, learn: bool = False, labels=None) -> dict:
     """The graph ``build_graph(fixed, inputs, teacher, learn)`` makes, through the kernels only.
 
     One Lava step t, in the order the channels impose:
@@ -23,7 +23,8 @@ def replay(fixed, inputs: dict, teacher=None, learn: bool = False) -> dict:
        (and, with ``reset``, traces);
     2. every neuron adds the buffers its connections computed at t−1 and runs ``lif_step``;
     3. third factor: the teacher's ``y_value`` at its spikes; the relay updates with this step's
-       hidden, output and teaching spikes and sends its signal at the sample's last step;
+       hidden, output and teaching spikes and sends its signal at the sample's last step; a
+       dopamine source (NACA) sends its table's row for the sample's label at that step;
     4. every connection sums this step's presynaptic spikes with its weights *before* learning;
        plastic ones run the spike phase (bAP = post spikes, y2/y3 split from the third factor)
        and, at an epoch's end, the learning phase;
@@ -97,8 +98,15 @@ def replay(fixed, inputs: dict, teacher=None, learn: bool = False) -> dict:
             if in_sample:
                 count[n] += s[0]
         third = {n: np.zeros(p.n, dtype=np.int64) for n, p in pops.items()}
+        gate = {n: np.zeros(p.n, dtype=np.int64) for n, p in pops.items()}
         if learn and teach is not None and pops[tc.population].third_factor == "teacher":
             third[tc.population] = teach.astype(np.int64) * tc.y_value
+            if tc.gate_value and in_sample:  # the taught neurons, every step of the sample
+                gate[tc.population] = teacher[sample].any(axis=0) * tc.gate_value
+        if learn and last:
+            for proj in fixed.projections:
+                if proj.rule is not None and proj.dopamine_table is not None:
+                    third[proj.post] = np.asarray(proj.dopamine_table)[labels[sample]]
         for name, (params, rs) in relays.items():
             proj = fixed.projection(name)
             s_out = spikes[fixed.projection(proj.relay.source).post]
@@ -114,7 +122,7 @@ def replay(fixed, inputs: dict, teacher=None, learn: bool = False) -> dict:
             if name in states:
                 st = states[name]
                 buffers[name] = k.dense_accumulate(st.weights[0], s_pre[None], exp)
-                y2, y3 = split_third_factor(third[post])
+                y2, y3 = split_third_factor(third[post], gate[post])
                 y_in = np.stack([np.zeros_like(y2), y2, y3])[None]
                 st = engines[name].spike_phase(st, s_pre[None], spikes[post][None], y_in)
                 if st.time_step % engines[name].t_epoch == 0:

@@ -103,11 +103,12 @@ def train_fixed(source: str | Path, out: str | Path, dataset: str | None = None,
 
 
 def emulator_runner(progress: bool = False):
-    """``(fixed, inputs, teacher, learn) → LavaResult`` on the emulator."""
+    """``(fixed, inputs, teacher, learn, labels) → LavaResult`` on the emulator."""
     from spikeport.emulator import run_emulator
 
-    def run(fixed, inputs, teacher, learn):
-        return run_emulator(fixed, inputs, teacher, learn=learn, progress=progress and learn)
+    def run(fixed, inputs, teacher, learn, labels=None):
+        return run_emulator(fixed, inputs, teacher, learn=learn, progress=progress and learn,
+                            labels=labels)
 
     return run
 
@@ -115,7 +116,7 @@ def emulator_runner(progress: bool = False):
 def learn_epoch(net, fixed, train_split, evals: dict, dataset: str, epoch: int,
                 runner=None):
     """One fixed-point training epoch: the training split in the epoch's seeded order with
-    the epoch's input noise, learning on (``runner(fixed, inputs, teacher, learn)``: the
+    the epoch's input noise, learning on (``runner(fixed, inputs, teacher, learn, labels)``: the
     emulator by default, or Lava), then ``evals`` (split name → encoded
     :class:`~spikeport.pipeline.Batch`) scored with learning off and no teaching spikes.
     Returns the learned network, the epoch's metrics row and the learning run's result."""
@@ -128,7 +129,7 @@ def learn_epoch(net, fixed, train_split, evals: dict, dataset: str, epoch: int,
                          train_split.ids[order], dataset, "train",
                          seed=seeds.int_seed(net.seed, seeds.INPUT_SPIKES, epoch))
     t0 = time.perf_counter()
-    res = runner(fixed, batch.inputs, batch.teacher, True)
+    res = runner(fixed, batch.inputs, batch.teacher, True, batch.labels)
     train_time = time.perf_counter() - t0
     fixed = fixed.with_learned(weights=res.weights, thresholds=res.thresholds)
     row = {"epoch": epoch,
@@ -159,7 +160,7 @@ def evaluate_fixed(net, fixed, batch, runner=None) -> dict:
     from spikeport.models.brian2_sim import predict
 
     runner = runner or emulator_runner()
-    res = runner(fixed, batch.inputs, None, False)
+    res = runner(fixed, batch.inputs, None, False, None)
     pred = predict(net, res)
     return {"accuracy": float((pred == batch.labels).mean()), "samples": int(len(pred)),
             "rates_hz": {p: float(np.mean(s) / net.dt) for p, s in res.spikes.items()},

@@ -47,14 +47,15 @@ from pathlib import Path
 
 import numpy as np
 
-try:
-    import tomllib  # Python >= 3.11
-except ModuleNotFoundError:  # Python 3.10: the tomli backport
-    import tomli as tomllib
-
 from spikeport import seeds
 from spikeport.errors import DataError, SpecError
-from spikeport.hw_profiles.profile import HERE, Quantity, parse_quantity, profile_kind
+from spikeport.hw_profiles.profile import (
+    HERE,
+    Quantity,
+    parse_quantity,
+    profile_kind,
+    read_profile_toml,
+)
 
 PJ = 1e-12
 WORD_BYTES = 4            # float32
@@ -208,22 +209,7 @@ def _device_profile(where: str, data: dict) -> DeviceProfile:
 def load_baseline(name_or_path: str | Path) -> OpsProfile | DeviceProfile:
     """A bundled baseline profile by name (``horowitz_45nm``, ``gpu_h100``) or a TOML path.
     The top-level ``kind`` says which: ``baseline_ops`` or ``baseline_device``."""
-    path = Path(name_or_path)
-    if not path.suffix and not path.exists():
-        path = HERE / f"{name_or_path}.toml"
-        if not path.is_file():
-            raise SpecError(f"no baseline profile named {str(name_or_path)!r}; bundled: "
-                            f"{', '.join(available_baselines())}, or give a .toml path")
-    where = str(path)
-    try:
-        data = tomllib.loads(path.read_text())
-    except OSError as exc:
-        raise SpecError(f"{where}: cannot read profile: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{where}: malformed TOML: {exc}") from None
-    for key in ("name", "title"):
-        if not isinstance(data.get(key), str):
-            raise SpecError(f"{where}: top-level {key!r} is missing (a string)")
+    where, data = read_profile_toml(name_or_path, "baseline profile", available_baselines())
     kind = data.get("kind")
     if kind == "baseline_ops":
         return _ops_profile(where, data)

@@ -171,8 +171,16 @@ def collect_counts(ops: dict, mapping: dict) -> dict:
             if s:
                 msg_lo += d.get("values_sent", 0) * s["dest_cores_min"]
                 msg_hi += d.get("values_sent", 0) * s["dest_cores_max"]
+        elif kind == "dopamine":  # NACA: graded third-factor values, and a label per sample
+            c["relay_values"] += d.get("values_sent", 0)
+            c["teacher_values"] += d.get("labels_received", 0)
+            s = senders.get(f"dopamine:{name}")
+            if s:
+                msg_lo += d.get("values_sent", 0) * s["dest_cores_min"]
+                msg_hi += d.get("values_sent", 0) * s["dest_cores_max"]
         elif key == "teacher":
-            c["teacher_values"] += d.get("values_sent", 0)
+            # teaching spikes (and a gated rule's per-step gate values) come from the host
+            c["teacher_values"] += d.get("values_sent", 0) + d.get("gate_values_sent", 0)
             s = senders.get("teacher")
             if s:
                 msg_lo += d.get("values_sent", 0) * s["dest_cores_min"]

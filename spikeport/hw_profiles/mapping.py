@@ -150,6 +150,15 @@ def _graph_from_fixed(fixed, learn: bool) -> _Graph:
             frozenset(p.rule.dependencies()) if plastic else frozenset()))
         if plastic and p.relay is not None:
             relay_pops.append((p, fixed.projection(p.relay.source)))
+        if plastic and p.dopamine_table is not None:
+            # NACA's dopamine source: a host-side table lookup sending one graded value per
+            # postsynaptic neuron at each sample's end
+            name = f"dopamine:{p.name}"
+            n_post = int(np.asarray(p.dopamine_table).shape[1])
+            g.pops[name] = _Pop(name, n_post, HOST)
+            g.projs.append(_Proj(f"{name}->{p.post} (third factor)", name, p.post,
+                                 np.eye(n_post, dtype=bool), False, graded=True,
+                                 role="third_factor"))
     t = fixed.teacher
     if t is not None:
         g.pops["teacher"] = _Pop("teacher", t.n, HOST)

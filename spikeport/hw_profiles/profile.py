@@ -152,14 +152,15 @@ def _table(where: str, data: dict, name: str, keys: dict, required: bool = True)
     return out
 
 
-def load_profile(name_or_path: str | Path) -> Profile:
-    """A bundled profile by name (``loihi1``, ``loihi2``) or a user's TOML file by path."""
+def read_profile_toml(name_or_path: str | Path, what: str, bundled) -> tuple[str, dict]:
+    """(path, data) of a bundled profile by name or a user's TOML file by path, with its
+    top-level ``name`` and ``title`` checked; one-line SpecErrors naming the file."""
     path = Path(name_or_path)
     if not path.suffix and not path.exists():
         path = HERE / f"{name_or_path}.toml"
         if not path.is_file():
-            raise SpecError(f"no hardware profile named {str(name_or_path)!r}; bundled: "
-                            f"{', '.join(available_profiles())}, or give a .toml path")
+            raise SpecError(f"no {what} named {str(name_or_path)!r}; bundled: "
+                            f"{', '.join(bundled)}, or give a .toml path")
     where = str(path)
     try:
         data = tomllib.loads(path.read_text())
@@ -170,6 +171,12 @@ def load_profile(name_or_path: str | Path) -> Profile:
     for key in ("name", "title"):
         if not isinstance(data.get(key), str):
             raise SpecError(f"{where}: top-level {key!r} is missing (a string)")
+    return where, data
+
+
+def load_profile(name_or_path: str | Path) -> Profile:
+    """A bundled profile by name (``loihi1``, ``loihi2``) or a user's TOML file by path."""
+    where, data = read_profile_toml(name_or_path, "hardware profile", available_profiles())
     kind = data.get("kind", "chip")
     if kind != "chip":
         raise SpecError(f"{where}: kind = {kind!r} is a baseline profile, not a chip profile; "

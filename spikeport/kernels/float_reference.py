@@ -20,12 +20,14 @@ Semantics (DESIGN.md §3; the within-step order is the one documented in
 6. delivery: ``a_in_post = Σ_j s_j·w_jk`` (``r_j·w_jk`` with STP) ``+ drive·teach``, with the
    weights before this step's learning; it enters u at step t+1.
 7. per-step learning (``learn``): supervised STDP at post neurons with ``teach ≠ s``:
-   ``Δw_jk = η·(teach_k − s_k)·x_j``, clip, and ``M_j += Σ_k Δw_jk`` (before clipping) if the
-   projection is an SBP source; STDP: ``Δw_jk = a₊·x_j·s_k − a₋·y_k·s_j`` at synapses with a
-   pre or post spike, clip.
+   ``Δw_jk = η·g_k·(teach_k − s_k)·x_j`` (g_k = 1, or with ``gate: taught`` 1 for the
+   neurons taught in this sample, else 0), clip, and ``M_j += Σ_k Δw_jk`` (before clipping) if
+   the projection is an SBP source; STDP: ``Δw_jk = a₊·x_j·s_k − a₋·y_k·s_j`` at synapses with
+   a pre or post spike, clip.
 8. last step of a sample (``learn``): SBP ``Δw_ij = (f_ltp·[M_j]_+ − f_ltd·[M_j]_−)·e_i·mask_ij``,
-   clip; homeostasis ``θ ← clip(θ + η·(n − target_rate·T·dt), θ_min, θ_max)``; ``M ← 0``,
-   ``n ← 0``.
+   clip; NACA ``Δw_ij = −η·m_j·(x_i − x_offset)·p_j`` (:mod:`spikeport.kernels.naca`; m_j of
+   the sample's label, computed once per sample), clip; homeostasis
+   ``θ ← clip(θ + η·(n − target_rate·T·dt), θ_min, θ_max)``; ``M ← 0``, ``n ← 0``.
 
 Clipping is to the projection's [w_min, w_max] and touches only the synapses a rule updated
 (the Brian2 pathways run only there); learned weights must start inside their bounds.
@@ -38,7 +40,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from spikeport.errors import BackendError, SpecError
+from spikeport.errors import SpecError
+from spikeport.kernels.naca import modulation, naca_step
 from spikeport.models.rules import NACA, SBP, STDP, STP, Homeostasis, SupervisedSTDP
 from spikeport.models.spec import Network, sbp_source
 from spikeport.models.weights import connectivity_mask, sbp_mask
@@ -78,6 +81,7 @@ class ProjParams:
     y_key: TraceKey | None = None      # postsynaptic trace (STDP)
     sbp_mask: np.ndarray | None = None  # float (n_pre, n_post), SBP only
     feeds_sbp: bool = False            # supervised projection whose ΔW an SBP rule propagates
+    table: str = ""                    # NACA: its per-sample dopamine table (sample_tables)
 
 
 @dataclass(frozen=True)
@@ -108,9 +112,6 @@ def build_params(net: Network, learn: bool) -> Params:
     sources = set()
     if learn:
         for proj in net.projections:
-            if isinstance(proj.learning, NACA):
-                raise BackendError(f"projection '{proj.name}': NACA learning is not "
-                                   "implemented in the float oracle yet")
             if isinstance(proj.learning, SBP):
                 sources.add(sbp_source(net, proj).name)
     traces: list[TraceKey] = []
@@ -121,11 +122,18 @@ def build_params(net: Network, learn: bool) -> Params:
             traces.append(k)
         return k
 
+    from spikeport.models.brian2_rules import naca_table_name
+
     projs = []
-    for proj in net.projections:
+    for k, proj in enumerate(net.projections):
         rule = proj.learning if learn else None
         x_key = y_key = mask = None
-        if isinstance(rule, SupervisedSTDP):
+        table = ""
+        if isinstance(rule, NACA):
+            x_key = key(proj.pre, rule.tau_pre)
+            y_key = key(proj.post, rule.tau_post) if rule.post == "trace" else None
+            table = naca_table_name(k)
+        elif isinstance(rule, SupervisedSTDP):
             x_key = key(proj.pre, rule.tau_pre)
         elif isinstance(rule, STDP):
             x_key, y_key = key(proj.pre, rule.tau_plus), key(proj.post, rule.tau_minus)
@@ -134,7 +142,7 @@ def build_params(net: Network, learn: bool) -> Params:
             mask = sbp_mask(net, proj).astype(np.float64)
         projs.append(ProjParams(proj.name, proj.pre, proj.post, connectivity_mask(net, proj),
                                 proj.w_min, proj.w_max, rule, proj.stp, x_key, y_key, mask,
-                                proj.name in sources))
+                                proj.name in sources, table))
     t = net.teacher
     return Params(dt, net.sample_steps, net.steps_per_sample,
                   net.between_samples.mode == "reset", learn, tuple(pops), tuple(projs),
@@ -161,6 +169,8 @@ class State:
     traces: dict[TraceKey, np.ndarray]
     stp: dict[str, tuple[np.ndarray, np.ndarray]]     # projection -> (u, x)
     w: dict[str, np.ndarray]
+    mod: dict[str, np.ndarray] = field(default_factory=dict)    # NACA projection -> m (n_post,)
+    gate: dict[str, np.ndarray] = field(default_factory=dict)   # population -> g (n,)
 
 
 def init_state(params: Params, weights: dict[str, np.ndarray],
@@ -230,10 +240,13 @@ def deliver(efficacy, w):
     return (w[active] * efficacy[active, None]).sum(axis=0)
 
 
-def supervised_stdp_step(w, x_pre, teach, s_post, exists, eta, lo, hi):
-    """``Δw_jk = η·(teach_k − s_k)·x_j`` at post neurons with teach ≠ s, then clip:
-    ``-> (w, ΔM)`` with ``ΔM_j = Σ_k Δw_jk`` (before clipping)."""
+def supervised_stdp_step(w, x_pre, teach, s_post, exists, eta, lo, hi, gate=None):
+    """``Δw_jk = η·g_k·(teach_k − s_k)·x_j`` at post neurons with teach ≠ s, then clip:
+    ``-> (w, ΔM)`` with ``ΔM_j = Σ_k Δw_jk`` (before clipping); ``gate`` g (n_post,) is 1
+    everywhere when None."""
     err = teach - s_post
+    if gate is not None:
+        err = err * gate
     cols = err != 0
     dw = eta * err[None, :] * x_pre[:, None]
     dw = np.where(exists, dw, 0.0)
@@ -313,7 +326,8 @@ def network_step(inputs_t: dict[str, np.ndarray], teach_t: np.ndarray | None, st
             if isinstance(pj.rule, SupervisedSTDP):
                 w[pj.name], dM = supervised_stdp_step(
                     w[pj.name], traces[pj.x_key], teach[pj.post], s[pj.post], pj.exists,
-                    pj.rule.eta, pj.w_lo, pj.w_hi)
+                    pj.rule.eta, pj.w_lo, pj.w_hi,
+                    state.gate[pj.post] if pj.rule.gate == "taught" else None)
                 if pj.feeds_sbp:
                     M[pj.pre] = M[pj.pre] + dM * float(in_sample)
             elif isinstance(pj.rule, STDP):
@@ -327,6 +341,13 @@ def network_step(inputs_t: dict[str, np.ndarray], teach_t: np.ndarray | None, st
                     w[pj.name] = sbp_step(w[pj.name], M[pj.post], traces[pj.x_key],
                                           pj.sbp_mask, pj.exists, pj.rule.f_ltp,
                                           pj.rule.f_ltd, pj.w_lo, pj.w_hi)
+                elif isinstance(pj.rule, NACA):
+                    post = (traces[pj.y_key] if pj.y_key is not None
+                            else np.ones(params.pop(pj.post).n))
+                    w[pj.name] = naca_step(w[pj.name], traces[pj.x_key], post,
+                                           state.mod[pj.name], pj.exists, pj.rule.eta,
+                                           pj.rule.x_offset, pj.rule.x_offset, pj.w_lo,
+                                           pj.w_hi)
             for p in params.pops:
                 if p.homeostasis is not None:
                     vth[p.name] = homeostasis_step(vth[p.name], nspk[p.name], p.homeostasis,
@@ -351,10 +372,26 @@ class OracleRun:
     v: dict[str, np.ndarray] = field(default_factory=dict)
 
 
+def sample_values(params: Params, tables: dict[str, np.ndarray], i: int) -> dict:
+    """Sample i's per-sample values: NACA modulation m = g(nl) per NACA projection, the
+    supervised gate per population (``State.mod``, ``State.gate``)."""
+    from spikeport.models.brian2_rules import gate_table_name
+
+    mod = {pj.name: modulation(tables[pj.table][i], pj.rule.lambda_inv, pj.rule.theta_max)
+           for pj in params.projs if isinstance(pj.rule, NACA)}
+    gate = {pj.post: tables[gate_table_name(pj.post)][i] for pj in params.projs
+            if isinstance(pj.rule, SupervisedSTDP) and pj.rule.gate == "taught"}
+    return {"mod": mod, "gate": gate}
+
+
 def run_sample(sample_inputs: dict[str, np.ndarray], sample_teacher: np.ndarray | None,
-               state: State, params: Params, sample_index: int, record: tuple[str, ...] = ()):
-    """One sample (and its rest gap): ``-> (spikes (T, n) per LIF pop, u/v records, state)``."""
+               state: State, params: Params, sample_index: int, record: tuple[str, ...] = (),
+               values: dict | None = None):
+    """One sample (and its rest gap): ``-> (spikes (T, n) per LIF pop, u/v records, state)``;
+    ``values`` (from :func:`sample_values`) are the sample's modulation and gates."""
     T, S = params.T, params.S
+    if values:
+        state = replace(state, mod=values["mod"], gate=values["gate"])
     spikes = {p.name: np.zeros((T, p.n), bool) for p in params.pops if not p.is_input}
     rec = {name: {"u": np.zeros((T, params.pop(name).n)), "v": np.zeros((T, params.pop(name).n))}
            for name in record}
@@ -374,9 +411,11 @@ def run_sample(sample_inputs: dict[str, np.ndarray], sample_teacher: np.ndarray 
 
 def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.ndarray],
              teacher: np.ndarray | None = None, record: tuple[str, ...] = (),
-             learn: bool = False, thresholds: dict[str, np.ndarray] | None = None):
+             learn: bool = False, thresholds: dict[str, np.ndarray] | None = None,
+             labels: np.ndarray | None = None):
     """Same contract as :func:`spikeport.models.brian2_sim.simulate`, in numpy; returns a
     ``SimResult`` with ``target="oracle"``."""
+    from spikeport.models.brian2_rules import sample_tables
     from spikeport.models.brian2_sim import SimResult, _check_learning_inputs
 
     params = build_params(net, learn)
@@ -388,6 +427,7 @@ def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.
                             f"(n_samples, sample_steps={net.sample_steps}, n={inp.n})")
         n_samples = arr.shape[0]
     _check_learning_inputs(net, weights, teacher, learn, n_samples)
+    tables = sample_tables(net, learn, n_samples, labels, teacher)
     state = init_state(params, weights, thresholds)
     out = {p.name: [] for p in net.populations}
     recs = {name: {"u": [], "v": []} for name in record}
@@ -395,7 +435,7 @@ def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.
     for i in range(n_samples):
         spk, rec, state = run_sample({k: v[i] for k, v in inputs.items()},
                                      None if teacher is None else teacher[i], state, params, i,
-                                     record)
+                                     record, sample_values(params, tables, i))
         for name, x in spk.items():
             out[name].append(x)
         for name, r in rec.items():

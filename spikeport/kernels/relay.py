@@ -125,8 +125,10 @@ def relay_signal(state: RelayState, params: RelayParams) -> np.ndarray:
     return y2 - y3
 
 
-def split_third_factor(value) -> tuple[np.ndarray, np.ndarray]:
+def split_third_factor(value, gate=0) -> tuple[np.ndarray, np.ndarray]:
     """A signed third-factor value -> (y2, y3): its positive and negative parts, each
-    saturated to 7 bits."""
+    saturated to 7 bits. ``gate``: a second, nonnegative channel added to y3 (the teacher's
+    per-sample gate of a gated supervised rule), the sum saturated to 7 bits too."""
     v = np.asarray(value, dtype=np.int64)
-    return np.clip(v, 0, Y_MAX), np.clip(-v, 0, Y_MAX)
+    y3 = np.clip(-v, 0, Y_MAX) + np.asarray(gate, dtype=np.int64)
+    return np.clip(v, 0, Y_MAX), np.clip(y3, 0, Y_MAX)

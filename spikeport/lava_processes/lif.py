@@ -6,7 +6,9 @@ Per step (Lava time step t, counted from 1), in this order:
 1. at the first step of a sample (``reset``): ``u = v = 0`` and the sample's spike count = 0;
 2. receive ``a_in`` and run :func:`~spikeport.kernels.lif.lif_step` with the current ``vth``;
 3. send the spikes on ``s_out`` and, as back-propagating action potentials, on ``s_out_bap``;
-4. receive the signed third factor on ``a_third_factor_in`` (a teacher sends ``y_value`` at
+4. receive the signed third factor on ``a_third_factor_in`` and a gate on ``a_gate_in``
+   (added to y3: a gated supervised rule's teacher sends it to the sample's taught neurons)
+   (a teacher sends ``y_value`` at
    its teaching spikes, the SBP relay sends ``y2 − y3``) and send ``y1 = 0`` and
    ``y2``/``y3`` = its positive/negative part, 7-bit (:func:`~spikeport.kernels.relay.
    split_third_factor`). The third factor is read *after* the spikes are sent, so a relay that
@@ -68,6 +70,7 @@ class ThirdFactorLIF(AbstractProcess):
         vth_arr = np.broadcast_to(np.asarray(vth, dtype=np.int64), shape)
         self.a_in = InPort(shape=shape)
         self.a_third_factor_in = InPort(shape=shape)
+        self.a_gate_in = InPort(shape=shape)
         self.s_out = OutPort(shape=shape)
         self.s_out_bap = OutPort(shape=shape)
         self.s_out_y1 = OutPort(shape=shape)
@@ -94,6 +97,7 @@ class ThirdFactorLIF(AbstractProcess):
 class PyThirdFactorLIFModel(PyLoihiProcessModel):
     a_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, np.int32, precision=16)
     a_third_factor_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, np.int32, precision=8)
+    a_gate_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, np.int32, precision=8)
     s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int32, precision=24)
     s_out_bap: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int32, precision=1)
     s_out_y1: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int32, precision=7)
@@ -151,7 +155,7 @@ class PyThirdFactorLIFModel(PyLoihiProcessModel):
         self.s_out.send(s)
         self.s_out_bap.send(s)
         third = self.a_third_factor_in.recv()
-        y2, y3 = split_third_factor(third)
+        y2, y3 = split_third_factor(third, self.a_gate_in.recv())
         self.s_out_y1.send(np.zeros_like(s))
         self.s_out_y2.send(y2.astype(np.int32))
         self.s_out_y3.send(y3.astype(np.int32))

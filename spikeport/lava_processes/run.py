@@ -38,7 +38,8 @@ from spikeport.kernels.dense import quantize_dense_weights
 
 EXIT_OK, EXIT_USER, EXIT_TIMEOUT, EXIT_BUG = 0, 2, 3, 1
 
-__all__ = ["LavaResult", "run_lava", "run_lava_subprocess", "load_inputs", "main"]
+__all__ = ["LavaResult", "run_lava", "run_lava_isolated", "run_lava_subprocess", "load_inputs",
+           "load_labels", "main"]
 
 
 def _as_int(v) -> int:
@@ -46,11 +47,13 @@ def _as_int(v) -> int:
 
 
 def run_lava(fixed, inputs: dict[str, np.ndarray], teacher: np.ndarray | None = None,
-             learn: bool = False, flush_samples: int = 100) -> LavaResult:
+             learn: bool = False, flush_samples: int = 100,
+             labels: np.ndarray | None = None) -> LavaResult:
     """Run ``fixed`` (a :class:`~spikeport.converters.quantize.FixedNetwork`) on the batch.
 
     ``inputs``: input name -> bool (n_samples, sample_steps, n); ``teacher``: bool
-    (n_samples, sample_steps, n_teacher) (needed to learn with supervised rules or SBP).
+    (n_samples, sample_steps, n_teacher) (needed to learn with supervised rules or SBP);
+    ``labels``: (n_samples,) classes (needed to learn with NACA).
     ``flush_samples``: models file their spike records every so many samples (memory bound).
     """
     from spikeport.lava_processes import prepare_lava_import
@@ -66,7 +69,7 @@ def run_lava(fixed, inputs: dict[str, np.ndarray], teacher: np.ndarray | None = 
     try:
         S = fixed.steps_per_sample
         graph = build_graph(fixed, inputs, teacher, learn=learn, record_dir=record_dir,
-                            flush_steps=max(1, flush_samples) * S)
+                            flush_steps=max(1, flush_samples) * S, labels=labels)
         proc = graph.any_process
         t0 = time.perf_counter()
         try:
@@ -107,12 +110,17 @@ def _collect(graph, record_dir, collect, wall: float) -> LavaResult:
     for name in graph.relays:
         _, last = collect(record_dir, graph.keys[("relay", name)])
         ops[f"relay:{name}"] = {k: _as_int(v) for k, v in last.items() if k != "time_step"}
+    for name in graph.dopamine:
+        _, last = collect(record_dir, graph.keys[("dopamine", name)])
+        ops[f"dopamine:{name}"] = {k: _as_int(v) for k, v in last.items() if k != "time_step"}
     for name in graph.sources:
         _, last = collect(record_dir, graph.keys[("in", name)])
         ops[f"input:{name}"] = {"values_sent": _as_int(last["values_sent"])}
     if graph.teacher is not None:
         _, last = collect(record_dir, graph.keys[("teacher", fixed.teacher.population)])
         ops["teacher"] = {"values_sent": _as_int(last["values_sent"])}
+        if graph.learn and fixed.teacher.gate_value:
+            ops["teacher"]["gate_values_sent"] = _as_int(last["gate_values_sent"])
     if graph.drive is not None:
         _, last = collect(record_dir, graph.keys[("drive", fixed.teacher.population)])
         ops["teacher_drive"] = {"syn_ops": _as_int(last["syn_ops"])}
@@ -184,6 +192,29 @@ def _kill_group(proc: subprocess.Popen, grace: float) -> tuple[set[str], list[st
     return segments, removed
 
 
+def run_lava_isolated(fixed, inputs: dict[str, np.ndarray], teacher: np.ndarray | None = None,
+                      learn: bool = False, labels: np.ndarray | None = None,
+                      timeout: float = 3600.0) -> LavaResult:
+    """:func:`run_lava` in a child process with a timeout: the fixed network and the batch go
+    through a temporary directory (what ``run``, ``sweep`` and ``compare`` use; Lava can hang
+    and leak shared memory, so it never runs in the caller's process)."""
+    import tempfile
+
+    from spikeport.io import atomic_savez
+
+    with tempfile.TemporaryDirectory(prefix="spikeport-lava-") as tmp:
+        tmp = Path(tmp)
+        fixed.save(tmp / "fixed")
+        arrays = {f"input/{k}": v for k, v in inputs.items()}
+        if teacher is not None:
+            arrays["teacher"] = teacher
+        if labels is not None:
+            arrays["labels"] = np.asarray(labels, dtype=np.int64)
+        atomic_savez(tmp / "inputs.npz", **arrays)
+        return run_lava_subprocess(tmp / "fixed", tmp / "inputs.npz", tmp / "result.npz",
+                                   learn=learn, timeout=timeout)
+
+
 def run_lava_subprocess(fixed_dir: str | Path, inputs_npz: str | Path, out_npz: str | Path,
                         learn: bool = False, timeout: float = 600.0, grace: float = 10.0,
                         python: str | None = None) -> LavaResult:
@@ -225,6 +256,14 @@ def load_inputs(path: str | Path) -> tuple[dict[str, np.ndarray], np.ndarray | N
     return inputs, teacher
 
 
+def load_labels(path: str | Path) -> np.ndarray | None:
+    """The optional ``labels`` (n_samples,) of an inputs file (NACA learning needs them)."""
+    from spikeport.io import load_npz
+
+    data = load_npz(Path(path))
+    return data["labels"].astype(np.int64) if "labels" in data else None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m spikeport.lava_processes.run",
@@ -244,7 +283,8 @@ def main(argv: list[str] | None = None) -> int:
 
         fixed = FixedNetwork.load(args.fixed_dir)
         inputs, teacher = load_inputs(args.inputs)
-        result = run_lava(fixed, inputs, teacher, learn=args.learn)
+        result = run_lava(fixed, inputs, teacher, learn=args.learn,
+                          labels=load_labels(args.inputs))
         result.save(args.out)
     except SpikeportError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -29,8 +29,13 @@ slot (order)              what runs
 ``end`` (10)              supervised STDP at ``err`` events of the post neuron
 ``end`` (20, 21)          STDP at pre spikes (20), at post spikes without a pre spike (21)
 ``end`` (30)              SBP at ``sample_end`` of the post population
+``end`` (31)              NACA at ``sample_end`` of the post population
 ``end`` (40)              homeostasis at ``sample_end``; ``M = 0``, ``n = 0``
 ========================  ===============================================================
+
+Per-sample values (``start`` slot, order 1, right after the sample reset, at every sample's
+first step): NACA's modulation ``m_j`` and the supervised gate ``g_k`` are read from
+per-sample tables (:func:`sample_tables`; Brian2 ``TimedArray`` s with one row per sample).
 
 So at the ``end`` slot of step t every spike flag, teaching flag and trace holds its step-t
 value (a trace includes a spike at t), and every rule sees pre spikes, teaching spikes and
@@ -47,13 +52,19 @@ Rules (all parameters from the spec; clipping to the projection's [w_min, w_max]
 step per synapse; infinite bounds are written as ±max float, which changes no finite value):
 
 * supervised STDP, at every step t where teach_k(t) ≠ s_k(t) (an ``err`` event of k):
-  ``Δw_jk = η·(teach_k(t) − s_k(t))·x_j(t)``, then clip. When teach and s coincide the update
-  is zero, and no event fires.
+  ``Δw_jk = η·g_k·(teach_k(t) − s_k(t))·x_j(t)``, then clip. When teach and s coincide the
+  update is zero, and no event fires. ``g_k = 1`` (``gate: none``) or, with ``gate: taught``,
+  1 if neuron k has teaching spikes in the current sample, else 0.
 * SBP: the source projection's pathway also accumulates ``M_j += Δw_jk`` — the modification
   *before* clipping (the error signal a Lava relay computes from spikes, independent of the
   weights; it does not vanish when output weights saturate). At the ``sample_end`` event:
   ``Δw_ij = (f_ltp·[M_j]_+ − f_ltd·[M_j]_−)·e_i·mask_ij``, then clip; ``M_j ← 0``. Masked-out
   synapses get ``w + 0`` (unchanged, given weights start within their bounds).
+* NACA, at the ``sample_end`` event: ``Δw_ij = −η·m_j·(x_i − x_offset)·p_j``, then clip, with
+  ``p_j`` = 1 or the post trace y_j (:mod:`spikeport.kernels.naca`). ``m_j = g(nl_j)``: the
+  dopamine level ``nl_j = E(label)·NI[:, j]`` comes from a per-sample table, the curve g is
+  evaluated here in Brian2 code (the oracle evaluates it in numpy). The label of a sample is
+  given (``labels=``) or read from the teaching spikes (the class whose neurons receive them).
 * STDP: at a pre spike ``Δw = a_plus·x_j·s_k − a_minus·y_k``; at a post spike without a pre
   spike ``Δw = a_plus·x_j``; clip. Together: ``Δw = a_plus·x_j(t)·s_k(t) − a_minus·y_k(t)·s_j(t)``
   with one clip per step.
@@ -75,7 +86,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from spikeport.errors import BackendError
+from spikeport.errors import SpecError
 from spikeport.models.rules import NACA, SBP, STDP, SupervisedSTDP
 from spikeport.models.spec import Network, sbp_source
 
@@ -88,7 +99,9 @@ ORDER_SUPERVISED = 10
 ORDER_STDP_PRE = 20
 ORDER_STDP_POST = 21
 ORDER_SBP = 30
+ORDER_NACA = 31
 ORDER_SAMPLE_END = 40
+ORDER_SAMPLE_START = 1   # in the 'start' slot, after the sample reset (order 0)
 
 
 def finite_bound(x: float) -> float:
@@ -114,6 +127,8 @@ class GroupCode:
     after_resets: list[str] = field(default_factory=list)       # STP updates
     events: dict[str, tuple[str, int]] = field(default_factory=dict)  # name -> (cond, order)
     on_sample_end: list[str] = field(default_factory=list)
+    on_sample_start: list[str] = field(default_factory=list)   # per-sample values (tables)
+    tables: list[str] = field(default_factory=list)             # names of sample_tables read
     namespace: dict = field(default_factory=dict)
     traces: dict[float, str] = field(default_factory=dict)      # decay factor -> variable
 
@@ -178,16 +193,102 @@ class ProjCode:
 
 
 def check_learnable(net: Network) -> None:
-    """Refuse what the Brian2 reference cannot learn yet (no silent drop)."""
+    """Refuse what the Brian2 reference cannot learn (no silent drop): a NACA rule whose class
+    count differs from the readout's."""
     for proj in net.projections:
-        if isinstance(proj.learning, NACA):
-            raise BackendError(f"projection '{proj.name}': NACA learning is not implemented in "
-                               "the Brian2 reference yet; run with learn=False (weights frozen) "
-                               "or use another rule")
+        rule = proj.learning
+        if isinstance(rule, NACA) and net.readout is not None \
+                and rule.n_classes != net.readout.n_classes:
+            raise SpecError(f"projection '{proj.name}'.learning: n_classes = {rule.n_classes} "
+                            f"is invalid; allowed: the readout's n_classes "
+                            f"({net.readout.n_classes})")
 
 
 def learning_projections(net: Network) -> list:
     return [p for p in net.projections if p.learning is not None]
+
+
+def naca_table_name(k: int) -> str:
+    """Per-sample table of the dopamine levels of projection k's NACA rule."""
+    return f"naca_nl{k}"
+
+
+def gate_table_name(population: str) -> str:
+    """Per-sample table of the supervised gate g_k of a population's neurons."""
+    return f"taught_{population}"
+
+
+def labels_from_teacher(net: Network, teacher: np.ndarray | None) -> np.ndarray:
+    """Each sample's label: the readout class whose neurons receive its teaching spikes.
+
+    SpecError unless every sample has teaching spikes in exactly one class block."""
+    if teacher is None or net.readout is None or net.teacher is None:
+        raise SpecError(f"network '{net.name}': NACA learning needs each sample's label; pass "
+                        "labels= (int (n_samples,)) or teaching spikes with a readout")
+    n_classes = net.readout.n_classes
+    per_class = np.asarray(teacher, bool).any(axis=1).reshape(len(teacher), n_classes, -1)
+    taught = per_class.any(axis=2)
+    bad = np.flatnonzero(taught.sum(axis=1) != 1)
+    if bad.size:
+        raise SpecError(f"network '{net.name}': sample {int(bad[0])} has teaching spikes in "
+                        f"{int(taught[bad[0]].sum())} classes; NACA needs exactly one per "
+                        "sample (or pass labels=)")
+    return np.argmax(taught, axis=1)
+
+
+def sample_tables(net: Network, learn: bool, n_samples: int, labels: np.ndarray | None = None,
+                  teacher: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Per-sample, per-neuron values the rules read, name -> float (n_samples, n):
+
+    * ``naca_nl<k>``: dopamine levels ``E(label)·NI`` of NACA projection k (the k-th
+      projection of the spec), NI from :func:`spikeport.kernels.naca.rule_ni`;
+    * ``taught_<pop>``: 1 where a neuron of ``pop`` receives teaching spikes in the sample
+      (for supervised STDP with ``gate: taught``).
+    """
+    from spikeport.kernels.naca import dopamine, rule_ni
+
+    tables: dict[str, np.ndarray] = {}
+    if not learn:
+        return tables
+    for k, proj in enumerate(net.projections):
+        rule = proj.learning
+        if isinstance(rule, NACA):
+            if labels is None:
+                labels = labels_from_teacher(net, teacher)
+            labels = np.asarray(labels)
+            if labels.shape != (n_samples,) or not np.issubdtype(labels.dtype, np.integer):
+                raise SpecError(f"labels: shape {labels.shape} dtype {labels.dtype} is invalid; "
+                                f"allowed: integers of shape ({n_samples},)")
+            if labels.size and (labels.min() < 0 or labels.max() >= rule.n_classes):
+                raise SpecError(f"labels span [{labels.min()}, {labels.max()}]; allowed: "
+                                f"[0, {rule.n_classes - 1}] (projection '{proj.name}' "
+                                f"learning.n_classes = {rule.n_classes})")
+            ni = rule_ni(rule, net.size(proj.post), net.seed, proj.name)
+            tables[naca_table_name(k)] = dopamine(labels, ni, rule.n_classes)
+        elif isinstance(rule, SupervisedSTDP) and rule.gate == "taught":
+            if teacher is None:
+                raise SpecError(f"projection '{proj.name}': supervised_stdp with gate: taught "
+                                "needs teaching spikes")
+            tables[gate_table_name(proj.post)] = np.asarray(teacher, bool).any(axis=1) \
+                .astype(np.float64)
+    return tables
+
+
+def modulation_code(k: int, nl: str) -> list[str]:
+    """Brian2 statements setting ``naca_m<k>`` = g(nl) (the curve of kernels/naca.py), with
+    λ and θ in the namespace as ``naca<k>_lam``, ``naca<k>_th``."""
+    lam, th = f"naca{k}_lam", f"naca{k}_th"
+    return [
+        f"naca_l{k} = {nl}",
+        f"naca_m{k} = int(naca_l{k} <= 0.5 * {lam}) * ({th} - ({th} - 1) * "
+        f"(4 * naca_l{k} - {lam})**2 / {lam}**2)"
+        f" + int(naca_l{k} > 0.5 * {lam}) * int(naca_l{k} <= {lam}) * 4 * "
+        f"(naca_l{k} - {lam})**2 / {lam}**2"
+        f" - int(naca_l{k} > {lam}) * int(naca_l{k} <= 1.5 * {lam}) * 4 * "
+        f"({lam} - naca_l{k})**2 / {lam}**2"
+        f" + int(naca_l{k} > 1.5 * {lam}) * (({th} - 1) * "
+        f"(4 * (2 * {lam} - naca_l{k}) - {lam})**2 / {lam}**2 - {th})",
+    ]
 
 
 def plan_network(net: Network, learn: bool) -> tuple[dict[str, GroupCode], dict[str, ProjCode]]:
@@ -244,7 +345,15 @@ def plan_network(net: Network, learn: bool) -> tuple[dict[str, GroupCode], dict[
             s, teach = post.flag(), post.teach()
             post.events["err"] = (f"{teach} != {s}", ORDER_ERR_EVENT)
             pc.namespace["eta"] = rule.eta
-            code = [f"dw_sup = eta * ({teach}_post - {s}_post) * {x}_pre"]
+            taught = ""
+            if rule.gate == "taught":
+                table = gate_table_name(proj.post)
+                if table not in post.tables:
+                    post.add_var("taught")
+                    post.tables.append(table)
+                    post.on_sample_start.append(f"taught = {table}(t, i)")
+                taught = " * taught_post"
+            code = [f"dw_sup = eta{taught} * ({teach}_post - {s}_post) * {x}_pre"]
             if proj.name in sbp_sources:
                 pre.add_var("M")
                 code.append(f"M_pre += dw_sup{gate}")
@@ -278,6 +387,25 @@ def plan_network(net: Network, learn: bool) -> tuple[dict[str, GroupCode], dict[
                 "dw_sbp = (f_ltp * clip(M_post, 0, big) - f_ltd * clip(-M_post, 0, big))"
                 f" * {e}_pre\n"
                 "w = clip(w + sbp_mask * dw_sbp, w_lo, w_hi)", "end", ORDER_SBP))
+            pc.pre_needs_state = True
+        elif isinstance(rule, NACA):
+            x = pre.trace(decay(dt, rule.tau_pre))
+            p = "1.0"
+            if rule.post == "trace":
+                p = f"{post.trace(decay(dt, rule.tau_post))}_post"
+            table = naca_table_name(k)
+            post.add_var(f"naca_m{k}")
+            post.add_var(f"naca_l{k}")
+            post.tables.append(table)
+            post.namespace.update({f"naca{k}_lam": rule.lambda_inv,
+                                   f"naca{k}_th": rule.theta_max})
+            post.on_sample_start += modulation_code(k, f"{table}(t, i)")
+            sample_end_event(post)
+            pc.namespace.update(naca_eta=rule.eta, naca_x0=rule.x_offset)
+            pc.pathways.append(Pathway(
+                "naca", "post", "sample_end",
+                f"w = clip(w - naca_eta * naca_m{k}_post * ({x}_pre - naca_x0) * {p}, "
+                "w_lo, w_hi)", "end", ORDER_NACA))
             pc.pre_needs_state = True
 
     for pop in net.populations:

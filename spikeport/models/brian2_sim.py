@@ -16,9 +16,10 @@ the fixed-point backends differ from it only by their arithmetic:
   one ``SpikeGeneratorGroup`` each, and a ``run_regularly`` in the ``start`` slot clears u, v,
   ``a_in``, refractory counters and learning state (traces, flags, accumulators, STP) at each
   sample boundary (or a rest gap separates samples).
-* Learning (``learn=True``): supervised STDP, STDP, SBP, threshold homeostasis; and STP
-  (always). All as Brian2 string code — custom events and synaptic pathways scheduled in the
-  ``end`` slot — so it can run in ``cpp_standalone`` too. The within-step schedule and the
+* Learning (``learn=True``): supervised STDP (optionally gated to the taught neurons), STDP,
+  SBP, NACA, threshold homeostasis; and STP (always). All as Brian2 string code — custom
+  events and synaptic pathways scheduled in the ``end`` slot — so it can run in
+  ``cpp_standalone`` too. The within-step schedule and the
   exact updates are in :mod:`spikeport.models.brian2_rules`; the numpy oracle
   :mod:`spikeport.kernels.float_reference` computes the same thing step by step.
 
@@ -36,9 +37,11 @@ import numpy as np
 from spikeport.errors import BackendError, SpecError
 from spikeport.models.brian2_rules import (
     ORDER_SAMPLE_END,
+    ORDER_SAMPLE_START,
     learning_projections,
     plan_network,
     reset_code,
+    sample_tables,
     spike_code,
 )
 from spikeport.models.rules import SupervisedSTDP
@@ -150,7 +153,8 @@ def _to_dense(indices: np.ndarray, times: np.ndarray, dt: float, n_samples: int,
 def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.ndarray],
              teacher: np.ndarray | None = None, record: tuple[str, ...] = (),
              target: str = "numpy", progress: bool = False, learn: bool = False,
-             thresholds: dict[str, np.ndarray] | None = None) -> SimResult:
+             thresholds: dict[str, np.ndarray] | None = None,
+             labels: np.ndarray | None = None) -> SimResult:
     """Run ``net`` on pre-generated input spikes, all samples in one Brian2 ``run()``.
 
     ``inputs`` maps each input population to bool (n_samples, sample_steps, n);
@@ -166,7 +170,9 @@ def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.
     DESIGN.md §3 (see :mod:`spikeport.models.brian2_rules`); supervised rules then need
     ``teacher``. ``thresholds`` (optional) maps LIF populations to initial thresholds (scalar
     or (n,)), e.g. the ones a training run returned; otherwise the spec's threshold. The
-    result holds the final weights and thresholds.
+    result holds the final weights and thresholds. ``labels`` (int (n_samples,), optional) are
+    the samples' classes for NACA's dopamine signal; without them NACA reads each sample's
+    class from its teaching spikes.
     """
     if target not in TARGETS:
         raise BackendError(f"brian2 target {target!r} is not supported; allowed: "
@@ -174,6 +180,7 @@ def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.
     _check_supported(net)
     n_samples = _check_inputs(net, inputs)
     _check_learning_inputs(net, weights, teacher, learn, n_samples)
+    tables = sample_tables(net, learn, n_samples, labels, teacher)
     group_code, proj_code = plan_network(net, learn)
     b2 = import_brian2()
     b2.prefs.codegen.target = target
@@ -212,6 +219,8 @@ def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.
                      "decay_u": float(np.exp(-dt / pop.tau_u)),
                      "decay_v": float(np.exp(-dt / pop.tau_v)), "bias": pop.bias}
         namespace.update(gc.namespace)
+        for table in gc.tables:   # one row per sample, read at the sample's first step
+            namespace[table] = _sample_table(b2, table, tables[table], S * bdt)
         extra = "".join(f"{name} : 1\n" for name in gc.variables)
         events = {name: cond for name, (cond, _) in gc.events.items()}
         g = b2.NeuronGroup(pop.n, model + extra, threshold="v > vth",
@@ -244,7 +253,10 @@ def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.
         if reset_mode:
             g.run_regularly("\n".join(["u = 0", "v = 0", "a_in = 0", "ref_left = 0"]
                                       + reset_code(gc)),
-                            dt=S * bdt, when="start", name=f"sample_reset_{pop.name}")
+                            dt=S * bdt, when="start", order=0, name=f"sample_reset_{pop.name}")
+        if gc.on_sample_start:
+            g.run_regularly("\n".join(gc.on_sample_start), dt=S * bdt, when="start",
+                            order=ORDER_SAMPLE_START, name=f"sample_start_{pop.name}")
         groups[pop.name] = g
         state_groups[pop.name] = g
         objects.append(g)
@@ -326,6 +338,18 @@ def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.
     final_th = {pop.name: np.asarray(groups[pop.name].vth[:]).copy() for pop in net.populations}
     return SimResult(spikes=spikes, inputs=dict(inputs), weights=final_w, states=states,
                      thresholds=final_th, wall_time=wall, target=target)
+
+
+def _sample_table(b2, name: str, values: np.ndarray, period):
+    """A TimedArray with one row per sample (``period`` = one sample's steps).
+
+    Brian2 bakes a TimedArray's name and row count into its generated code, so a fresh name or
+    a new sample count would recompile the Cython extension (~10 s) on every call: the name is
+    fixed, and the rows are padded (repeating the last) to a power of two ≥ 16, which is never
+    read beyond the real samples."""
+    rows = max(16, 1 << int(np.ceil(np.log2(max(len(values), 1)))))
+    padded = np.concatenate([values, np.repeat(values[-1:], rows - len(values), axis=0)])
+    return b2.TimedArray(padded, dt=period, name=f"sample_table_{name}")
 
 
 class _Mirror:

@@ -47,16 +47,24 @@ class SupervisedSTDP:
 
     Potentiation at the teacher's spikes, depression at the neuron's own: the update vanishes
     when the output reproduces the teaching train. Needs ``t_epoch = 1``.
+
+    ``gate = "taught"`` multiplies the update by ``g_k``, 1 if neuron k receives teaching
+    spikes in the current sample (the neurons of its class) and 0 otherwise: only the labelled
+    class's output neurons learn from a sample, the others keep their synapses. The default
+    ``"none"`` (g_k = 1) also depresses every other output neuron that spikes — the delta rule
+    that makes single-head class-incremental learning forget (spikeport's continual protocol).
     """
 
     TAG: ClassVar[str] = "supervised_stdp"
     eta: float = 0.01
     tau_pre: float = quantity("s", default=0.02)
+    gate: Literal["none", "taught"] = "none"
     t_epoch: int | str = 1
 
     def validate(self, where: str) -> None:
         check_positive(where, "eta", self.eta)
         check_positive(where, "tau_pre", self.tau_pre)
+        check_choice(where, "gate", self.gate, ("none", "taught"))
         _check_epoch(where, self.t_epoch, (1,))
 
 
@@ -123,30 +131,60 @@ class SBP:
 class NACA:
     """Neuromodulated credit assignment (Zhang et al. 2023; DESIGN.md §3, PAPERS.md §3).
 
-    A fixed random matrix ``NI ∈ U(0,1)^{2C×N}`` (seeded) maps the label's expectation vector
-    E to each hidden neuron's dopamine level ``nl_j = E·NI[:, j]``; the piecewise-quadratic
-    curve ``m_j = g(nl_j; λ=lambda_inv, θ=theta_max)`` gates a local update once per sample::
+    A fixed random matrix ``NI ∈ [0,1]^{2C×N}`` (``ni_distribution``: U(0,1); N(ni_mean,
+    ni_std) clipped to [0, 1]; or Beta(ni_alpha, ni_beta); seeded by the spec seed, the
+    projection name and ``seed``) maps the label's expectation vector E (two active slots per
+    class, PAPERS.md §3.1) to each postsynaptic neuron's dopamine level ``nl_j = E·NI[:, j]``;
+    the piecewise-quadratic curve ``m_j = g(nl_j; λ=lambda_inv, θ=theta_max)`` (g(0)=1,
+    g(λ/4)=θ, g(λ)=0, g(2λ)=−1) gates a local update once per sample, at its last step::
 
-        Δw_ij = −η · m_j · Δs_j · x_i
+        Δw_ij = −η · m_j · (x_i − x_offset) · p_j
 
-    ``t_epoch = "T"``.
+    ``x_i``: presynaptic trace (time constant ``tau_pre``; +1 per spike) at the sample's last
+    step. ``p_j``: 1 (``post = "none"``) or the postsynaptic trace y_j (``post = "trace"``,
+    time constant ``tau_post``). m > 0 depresses the synapses of active inputs, m < 0
+    potentiates them; ``x_offset`` > 0 makes inputs quieter than the offset move the other
+    way. ``n_classes`` must match the labels (the readout's class count). ``t_epoch = "T"``.
     """
 
     TAG: ClassVar[str] = "naca"
-    eta: float = 0.01
+    eta: float = 0.001
     lambda_inv: float = 0.5
     theta_max: float = 1.2
     ni_distribution: Literal["uniform", "normal", "beta"] = "uniform"
+    ni_mean: float = 0.5
+    ni_std: float = 1.0
+    ni_alpha: float = 0.5
+    ni_beta: float = 0.5
     n_classes: int = 10
+    tau_pre: float = quantity("s", default=0.05)
+    x_offset: float = 0.0
+    post: Literal["none", "trace"] = "none"
+    tau_post: float = quantity("s", default=0.02)
     seed: int = 0
     t_epoch: int | str = EPOCH_PER_SAMPLE
 
     def validate(self, where: str) -> None:
+        from spikeport.kernels.naca import expectation_slots
+
         check_positive(where, "eta", self.eta)
         check_range(where, "lambda_inv", self.lambda_inv, 0.0, 1.0, lo_open=True)
         check_range(where, "theta_max", self.theta_max, 1.0, float("inf"))
         check_choice(where, "ni_distribution", self.ni_distribution, ("uniform", "normal", "beta"))
-        check_int(where, "n_classes", self.n_classes, 2)
+        check_finite(where, "ni_mean", self.ni_mean)
+        check_positive(where, "ni_std", self.ni_std)
+        check_positive(where, "ni_alpha", self.ni_alpha)
+        check_positive(where, "ni_beta", self.ni_beta)
+        check_int(where, "n_classes", self.n_classes, 2, 1000)
+        try:
+            expectation_slots(self.n_classes)
+        except ValueError:
+            raise fail(where, "n_classes", self.n_classes,
+                       "a class count whose expectation slots are distinct") from None
+        check_positive(where, "tau_pre", self.tau_pre)
+        check_range(where, "x_offset", self.x_offset, 0.0, float("inf"))
+        check_choice(where, "post", self.post, ("none", "trace"))
+        check_positive(where, "tau_post", self.tau_post)
         check_int(where, "seed", self.seed, 0)
         _check_epoch(where, self.t_epoch, (EPOCH_PER_SAMPLE,))
 

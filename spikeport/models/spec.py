@@ -494,18 +494,10 @@ def spec_to_dict(net: Network) -> dict:
 
 def load_spec(path: str | Path) -> Network:
     """Read a spec file. Weight files it names are resolved against its folder later."""
+    from spikeport.io import read_yaml
+
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read spec: {exc.strerror}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise SpecError(f"{path}: malformed YAML{at}: {problem}") from None
+    data = read_yaml(path, "spec")
     try:
         return _network_from_dict(data, str(path))
     except SpecError as exc:

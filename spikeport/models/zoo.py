@@ -26,10 +26,15 @@ ZOO = {
     "dvsgesture_sbp": "dvsgesture_sbp.yaml",  # 1024-500-11, 32x32 DVSGesture frames via tonic
 }
 VARIANTS = ("", "_nosbp", "_dense")
+# NACA networks for class-incremental learning (their twins: spikeport.continual.baselines)
+NACA_ZOO = {
+    "digits_naca": "digits_naca.yaml",      # 64-200-20, sklearn digits
+    "mnist_naca": "mnist_naca.yaml",        # 784-500-20, MNIST
+}
 
 
 def names() -> list[str]:
-    return [base + v for base in ZOO for v in VARIANTS]
+    return [base + v for base in ZOO for v in VARIANTS] + list(NACA_ZOO)
 
 
 def no_sbp_twin(net: Network) -> Network:
@@ -61,6 +66,8 @@ def dense_twin(net: Network) -> Network:
 
 def load(name: str) -> Network:
     """A zoo network by name (``mnist_sbp``, ``mnist_sbp_nosbp``, ``mnist_sbp_dense``, …)."""
+    if name in NACA_ZOO:
+        return load_spec(EXAMPLES / NACA_ZOO[name])
     for base, file in ZOO.items():
         for variant in VARIANTS:
             if name == base + variant:

@@ -45,8 +45,6 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from spikeport.errors import BackendError, SpecError
 
 SCHEMA = "spikeport-sweep/1"
@@ -352,22 +350,13 @@ def load_sweep(path: str | Path) -> Sweep:
     """Read and validate a sweep file and plan its jobs; every problem is a one-line
     SpecError naming the file, the key, the value and what is allowed."""
     from spikeport.data.registry import DATASETS, N_FEATURES
+    from spikeport.io import read_yaml
     from spikeport.models.spec import spec_to_dict
     from spikeport.pipeline import default_dataset
 
     path = Path(path)
     where = str(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise SpecError(f"{where}: cannot read sweep file: {exc.strerror}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise SpecError(f"{where}: malformed YAML{at}: {problem}") from None
+    data = read_yaml(path, "sweep file")
     if not isinstance(data, dict):
         raise SpecError(f"{where}: the top level must be a mapping of sweep keys, got "
                         f"{type(data).__name__}")

@@ -95,32 +95,25 @@ class _Deadline:
 
 
 def lava_runner(deadline: _Deadline):
-    """``(fixed, inputs, teacher, learn) → LavaResult`` through a Lava child process."""
-    from spikeport.io import atomic_savez
-    from spikeport.lava_processes.run import run_lava_subprocess
+    """``(fixed, inputs, teacher, learn, labels) → LavaResult`` through a Lava child
+    process."""
+    from spikeport.lava_processes.run import run_lava_isolated
 
-    def run(fixed, inputs, teacher, learn):
-        with tempfile.TemporaryDirectory(prefix="spikeport-sweep-lava-") as tmp:
-            tmp = Path(tmp)
-            fixed.save(tmp / "fixed")
-            arrays = {f"input/{k}": v for k, v in inputs.items()}
-            if teacher is not None:
-                arrays["teacher"] = teacher
-            atomic_savez(tmp / "inputs.npz", **arrays)
-            return run_lava_subprocess(tmp / "fixed", tmp / "inputs.npz", tmp / "result.npz",
-                                       learn=learn, timeout=deadline.remaining())
+    def run(fixed, inputs, teacher, learn, labels=None):
+        return run_lava_isolated(fixed, inputs, teacher, learn=learn, labels=labels,
+                                 timeout=deadline.remaining())
     return run
 
 
 def emulator_runner():
-    """``(fixed, inputs, teacher, learn) → LavaResult`` from the in-process emulator."""
+    """``(fixed, inputs, teacher, learn, labels) → LavaResult`` from the in-process emulator."""
     from spikeport.sweep.config import check_emulator
 
     check_emulator()
     from spikeport.emulator import run_emulator
 
-    def run(fixed, inputs, teacher, learn):
-        return run_emulator(fixed, inputs, teacher=teacher, learn=learn)
+    def run(fixed, inputs, teacher, learn, labels=None):
+        return run_emulator(fixed, inputs, teacher=teacher, learn=learn, labels=labels)
     return run
 
 

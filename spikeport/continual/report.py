@@ -1,0 +1,157 @@
+"""Continual-learning metrics and reports (JSON for machines, Markdown and PNG for people).
+
+For an accuracy matrix ``A`` (T×T; ``A[t, k]`` = accuracy on task k's test samples after
+training task t, defined for k ≤ t):
+
+* final mean accuracy ``ACC = (1/T)·Σ_k A[T−1, k]`` (each task weighs the same);
+* backward transfer ``BWT = (1/(T−1))·Σ_{k<T−1} (A[T−1, k] − A[k, k])`` (negative: forgetting);
+* forgetting ``F = (1/(T−1))·Σ_{k<T−1} (max_{t<T−1} A[t, k] − A[T−1, k])``;
+* epochs per task (mean and per task), the accuracy over all seen test samples after each
+  task, and the fraction of abstentions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from spikeport.continual.protocol import MethodRun
+
+
+def summarize(run: MethodRun) -> dict:
+    """The metrics of one method's run (module docstring), JSON-ready."""
+    A = np.asarray(run.matrix, np.float64)
+    T = A.shape[0]
+    final = A[T - 1]
+    out = {"method": run.name, "final_mean_accuracy": float(np.mean(final)),
+           "final_seen_accuracy": run.seen_accuracy[-1],
+           "bwt": float(np.mean([final[k] - A[k, k] for k in range(T - 1)])) if T > 1 else 0.0,
+           "forgetting": float(np.mean([np.max(A[k:T - 1, k]) - final[k]
+                                        for k in range(T - 1)])) if T > 1 else 0.0,
+           "mean_epochs_per_task": float(np.mean(run.epochs)), "epochs_per_task": run.epochs,
+           "mean_accuracy_after_task": [float(np.mean(A[t, :t + 1])) for t in range(T)],
+           "seen_accuracy_after_task": run.seen_accuracy,
+           "abstained_after_task": run.abstained,
+           "accuracy_matrix": [[None if np.isnan(v) else float(v) for v in row] for row in A],
+           "train_samples_presented": run.train_samples, "wall_time_s": run.wall_time_s,
+           "learning_cost": run.learning_cost}
+    out.update(run.info)
+    return out
+
+
+def aggregate(per_seed: list[dict]) -> dict:
+    """Mean and standard deviation over seeds of the scalar metrics, and the mean matrix."""
+    keys = ("final_mean_accuracy", "final_seen_accuracy", "bwt", "forgetting",
+            "mean_epochs_per_task")
+    out = {"seeds": len(per_seed)}
+    for k in keys:
+        v = np.array([r[k] for r in per_seed], np.float64)
+        out[k] = {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
+                  "values": v.tolist()}
+    mats = np.array([[[np.nan if x is None else x for x in row] for row in r["accuracy_matrix"]]
+                     for r in per_seed], np.float64)
+    known = ~np.isnan(mats)
+    mean = np.where(known.all(axis=0), np.where(known, mats, 0.0).sum(axis=0)
+                    / max(len(per_seed), 1), np.nan)
+    out["mean_accuracy_matrix"] = [[None if np.isnan(v) else float(v) for v in row]
+                                   for row in mean]
+    return out
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}"
+
+
+def format_table(methods: dict[str, dict]) -> str:
+    """Markdown: one row per method (values in %, ± std over seeds when aggregated)."""
+    lines = ["| method | final mean accuracy (%) | BWT (points) | forgetting (points) | "
+             "epochs per task |", "|---|---:|---:|---:|---:|"]
+    def cell(m, key, scale=True):
+        v = m[key]
+        if isinstance(v, dict):
+            mean, std = v["mean"], v["std"]
+            return f"{_pct(mean)} ± {_pct(std)}" if scale else f"{mean:.2f} ± {std:.2f}"
+        return _pct(v) if scale else f"{v:.2f}"
+
+    for name, m in methods.items():
+        lines.append(f"| {name} | {cell(m, 'final_mean_accuracy')} | {cell(m, 'bwt')} | "
+                     f"{cell(m, 'forgetting')} | {cell(m, 'mean_epochs_per_task', False)} |")
+    return "\n".join(lines)
+
+
+def format_matrix(matrix, tasks) -> str:
+    """Markdown accuracy matrix (rows: after task t; columns: task k), in %."""
+    head = "| after task | " + " | ".join(
+        "+".join(str(c) for c in t) for t in tasks) + " | mean |"
+    lines = [head, "|---" * (len(tasks) + 2) + "|"]
+    for t, row in enumerate(matrix):
+        vals = [v for v in row if v is not None and not (isinstance(v, float) and np.isnan(v))]
+        cells = ["" if v is None or (isinstance(v, float) and np.isnan(v)) else _pct(v)
+                 for v in row]
+        lines.append(f"| {t} ({'+'.join(str(c) for c in tasks[t])}) | " + " | ".join(cells)
+                     + f" | {_pct(float(np.mean(vals)))} |")
+    return "\n".join(lines)
+
+
+def format_report(result: dict) -> str:
+    """The Markdown report of one ``spikeport continual`` run."""
+    tasks = [tuple(t) for t in result["tasks"]]
+    lines = [f"# Class-incremental learning: {result['network']} on {result['dataset']}", "",
+             f"Tasks (single head, in this order): "
+             f"{' → '.join('+'.join(str(c) for c in t) for t in tasks)}; seed {result['seed']}; "
+             f"evaluation per sample on the test samples of every class seen so far "
+             f"({result['test_samples']} test samples in all); up to {result['max_epochs']} "
+             f"epoch(s) per task"
+             + (f", early stop at {_pct(result['early_stop'])}% validation accuracy"
+                if result.get("early_stop") else "") + ".", "",
+             format_table(result["methods"]), ""]
+    for name, m in result["methods"].items():
+        lines += [f"## {name}", "", format_matrix(m["accuracy_matrix"], tasks), ""]
+        cost = m.get("learning_cost") or {}
+        if cost.get("backend", "").startswith("brian2"):
+            lines += [f"Learning phase: {cost['samples']} samples, {cost['steps']} steps, "
+                      f"spikes {cost['spikes']}; op counts and energy on the hardware profiles: "
+                      "not measured here (they come from the Lava/emulator backend).", ""]
+    if "ewc_search" in result:
+        lines += [f"EWC λ = {result['ewc_lambda']:g}, chosen on the validation split from "
+                  + ", ".join(f"{float(k):g}: {_pct(v)}%" for k, v in result["ewc_search"].items())
+                  + " (final mean validation accuracy).", ""]
+    elif "ewc_lambda" in result:
+        lines += [f"EWC λ = {result['ewc_lambda']:g} (given, not tuned).", ""]
+    return "\n".join(lines)
+
+
+def plot_matrices(methods: dict[str, dict], tasks, path: str | Path, key="accuracy_matrix",
+                  title: str = "") -> None:
+    """A heatmap per method of its accuracy matrix (PNG, Agg backend)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(methods)
+    cols = min(3, len(names))
+    rows = int(np.ceil(len(names) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.8 * rows), squeeze=False)
+    labels = ["+".join(str(c) for c in t) for t in tasks]
+    for ax, name in zip(axes.flat, names):
+        A = np.array([[np.nan if v is None else v for v in row] for row in methods[name][key]],
+                     np.float64)
+        im = ax.imshow(100 * A, vmin=0, vmax=100, cmap="viridis")
+        ax.set_title(name, fontsize=10)
+        ax.set_xticks(range(len(labels)), labels, fontsize=7)
+        ax.set_yticks(range(len(labels)), labels, fontsize=7)
+        ax.set_xlabel("task (classes)")
+        ax.set_ylabel("after training task")
+    for ax in list(axes.flat)[len(names):]:
+        ax.axis("off")
+    fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.8, label="accuracy (%)")
+    if title:
+        fig.suptitle(title, fontsize=11)
+    import io
+
+    from spikeport.io import atomic_write_bytes
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    atomic_write_bytes(Path(path), buf.getvalue())
