@@ -145,18 +145,20 @@ def test_silence_changes_nothing(seed, drive):
 
 # --- errors --------------------------------------------------------------------------------
 
-def test_naca_is_refused_when_learning():
-    from spikeport.errors import BackendError
+def test_naca_classes_must_match_the_readout():
+    """NACA's expectation code has one pair of slots per class: a rule for 10 classes on a
+    2-class readout is a one-line SpecError when learning; inference does not read it."""
+    from spikeport.errors import SpecError
     from spikeport.models.rules import NACA
     net = every_rule(1)
     projs = list(net.projections)
     projs[0] = Projection("x", "h", connectivity=projs[0].connectivity, w_min=-1.0, w_max=1.0,
-                          learning=NACA())
+                          learning=NACA(n_classes=10))
     net = net.replace(projections=tuple(projs))
     inputs, teacher = data(net, 1, 1)
     w0 = initial_weights(net)
-    with pytest.raises(BackendError, match="projection 'x->h': NACA .* not implemented in the "
-                                           "Brian2 reference"):
+    with pytest.raises(SpecError, match=r"projection 'x->h'.learning: n_classes = 10 is "
+                                        r"invalid; allowed: the readout's n_classes \(2\)"):
         simulate(net, inputs, w0, teacher, learn=True)
     simulate(net, inputs, w0, teacher, learn=False)   # inference is fine
 
