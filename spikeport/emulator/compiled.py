@@ -67,23 +67,9 @@ def lif_neuron(a_in, u, v, du1, dv, vth6, bias):
 
 
 @_jit
-def lif_step(a_in, u, v, du1, dv, vth6, bias, spikes):
-    """One step of a population for a batch: ``a_in``, ``u``, ``v``, ``spikes`` (B, n);
-    ``vth6``/``bias`` (n,). Updates u, v, spikes in place; returns the spike count."""
-    total = 0
-    for b in range(u.shape[0]):
-        for j in range(u.shape[1]):
-            s, u[b, j], v[b, j] = lif_neuron(a_in[b, j], u[b, j], v[b, j], du1, dv, vth6[j],
-                                             bias[j])
-            spikes[b, j] = s
-            total += s
-    return total
-
-
-@_jit
 def lif_step_summed(buffers, u, v, du1, dv, vth6, bias, spikes, out, sample, phase, count,
                     record):
-    """:func:`lif_step` for batch 1 whose input is the sum of its connections' in-flight
+    """One step of a population (batch 1) whose input is the sum of its connections' in-flight
     buffers ``(n_links, 1, n)``; with ``record`` the spikes go to ``out[sample, phase]`` and
     are added to the sample's ``count``. Returns the spike count."""
     total = 0
@@ -124,28 +110,10 @@ def shift_exp(total, weight_exp):
 
 
 @_jit
-def dense_step(weights, s_pre, weight_exp, out, nnz):
-    """``out[b] = (Σ_{i spiking} weights[i]) << weight_exp`` for a batch; ``s_pre`` (B, n_pre)
-    bool; ``nnz`` (n_pre,) nonzero weights per input. Returns the synaptic ops (Σ nnz of the
-    inputs that spiked: NeuroBench effective ACs)."""
-    n_post = weights.shape[1]
-    ops = 0
-    for b in range(s_pre.shape[0]):
-        for j in range(n_post):
-            out[b, j] = 0
-        for i in range(s_pre.shape[1]):
-            if s_pre[b, i]:
-                ops += nnz[i]
-                for j in range(n_post):
-                    out[b, j] += weights[i, j]
-        for j in range(n_post):
-            out[b, j] = shift_exp(out[b, j], weight_exp)
-    return ops
-
-
-@_jit
 def dense_step1(weights, s_pre, weight_exp, out, nnz):
-    """:func:`dense_step` for batch 1: ``s_pre`` (n_pre,), ``out`` (1, n_post)."""
+    """``out = (Σ_{i spiking} weights[i]) << weight_exp`` for one step: ``s_pre`` (n_pre,)
+    bool, ``out`` (1, n_post); ``nnz`` (n_pre,) nonzero weights per input. Returns the synaptic
+    ops (Σ nnz of the inputs that spiked: NeuroBench effective ACs)."""
     n_post = weights.shape[1]
     ops = 0
     for j in range(n_post):
@@ -197,11 +165,7 @@ def dense_run(weights, s_pre, weight_exp, a_in):
 @_jit
 def count_nonzero_rows(weights, nnz):
     for i in range(weights.shape[0]):
-        c = 0
-        for j in range(weights.shape[1]):
-            if weights[i, j] != 0:
-                c += 1
-        nnz[i] = c
+        nnz[i] = _row_nonzero(weights, i)
 
 
 # ---------------------------------------------------------------- learning (traces/engine)
