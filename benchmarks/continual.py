@@ -1,6 +1,8 @@
 """Class-incremental learning on digits and MNIST: NACA (spiking, Brian2 reference) against its
-twins without neuromodulation, an MLP with SGD and with EWC, and a frozen random hidden layer
-with a nearest-class-mean readout — same task order, samples and seed for every method.
+twins (frozen hidden layer; no neuromodulation: SBP with an ungated readout; both starting from
+the hidden weights of the dataset's SBP zoo network), an MLP with SGD and with EWC, and a frozen
+random hidden layer with a nearest-class-mean readout — same task order, samples and seed for
+every method.
 
 For each dataset, task variant (``1``: one class per task, ``2``: two) and seed, runs
 ``spikeport continual <dataset>_naca --seed S --tasks K`` (library call) into
@@ -32,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from spikeport.continual.experiment import METHODS, run_continual  # noqa: E402
 from spikeport.continual.report import aggregate, format_table, plot_matrices  # noqa: E402
 from spikeport.io import atomic_write_json, atomic_write_text  # noqa: E402
+from spikeport.models import zoo  # noqa: E402
 
 PAPER = {"mnist": {"1": {"NACA-SNN": 60.1, "NACA-ANN": 79.2, "BP (SNN/ANN)": "10.3 / 10.0",
                          "EWC (SNN/ANN)": "10.0 / 10.0"}}}
@@ -44,10 +47,18 @@ def machine() -> dict:
             "cpus": os.cpu_count()}
 
 
+def twin_init(dataset: str) -> tuple[float, float]:
+    """The twins' hidden initial weights: those of the dataset's SBP zoo network (a hidden
+    layer that fires from the start; the NACA network starts near zero)."""
+    w = zoo.load(f"{dataset}_sbp").projection("pixels->hidden").weights
+    return (w.low, w.high)
+
+
 def run_one(dataset: str, tasks: str, seed: int, args) -> dict:
     out = Path(args.workdir) / dataset / f"tasks{tasks}" / f"seed{seed}"
     config = {"methods": list(args.methods), "max_epochs": args.epochs,
-              "early_stop": args.early_stop, "tasks": tasks, "seed": seed}
+              "early_stop": args.early_stop, "tasks": tasks, "seed": seed,
+              "twin_init": list(twin_init(dataset))}
     done = out / "continual.json"
     if done.is_file():
         old = json.loads(done.read_text())
@@ -57,7 +68,8 @@ def run_one(dataset: str, tasks: str, seed: int, args) -> dict:
     t0 = time.perf_counter()
     res = run_continual(f"{dataset}_naca", out=None, tasks=tasks, methods=args.methods,
                         seed=seed, max_epochs=args.epochs, early_stop=args.early_stop,
-                        target=args.target, progress=not args.no_progress)
+                        target=args.target, twin_init=twin_init(dataset),
+                        progress=not args.no_progress)
     res["benchmark_config"] = config
     res["total_time_s"] = time.perf_counter() - t0
     from spikeport.continual.experiment import write_outputs

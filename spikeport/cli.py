@@ -395,6 +395,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "baselines)")
     p.add_argument("--ewc-lambda", type=float, default=None, metavar="LAMBDA",
                    help="use this EWC lambda instead of choosing it on the validation split")
+    p.add_argument("--twin-init", type=_float_pair, default=None, metavar="LOW,HIGH",
+                   help="uniform initial weights of the twins' hidden projection (default: the "
+                        "spec's; a NACA spec may start near zero, where a frozen or SBP hidden "
+                        "layer would stay silent)")
     p.add_argument("--target", choices=("auto", "numpy", "cython"), default="auto",
                    help="Brian2 code generation (default: auto = cython when a compiler works)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -653,6 +657,14 @@ def _cmd_export_nir(args) -> int:
 
 # [commands: nir (issue 9)]
 
+def _float_pair(text: str) -> tuple[float, float]:
+    try:
+        low, high = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not two numbers LOW,HIGH") from None
+    return low, high
+
+
 def _cmd_continual(args) -> int:
     from spikeport.continual.experiment import run_continual
     from spikeport.continual.report import format_table
@@ -663,6 +675,7 @@ def _cmd_continual(args) -> int:
                            val_per_class=args.val_per_class,
                            test_per_class=args.test_per_class, seed=args.seed,
                            ewc_lambda=args.ewc_lambda, target=args.target,
+                           twin_init=args.twin_init,
                            progress=not args.no_progress)
     if args.json:
         print(json.dumps(result, indent=2))

@@ -86,7 +86,14 @@ def test_ni_matrix_is_the_documented_stream(dist, draw):
     rule = NACA(n_classes=3, ni_distribution=dist, ni_mean=0.4, ni_std=0.7, ni_alpha=0.3,
                 ni_beta=0.6, seed=4)
     r = seeds.rng(11, seeds.NACA_NI, seeds.name_key("a->b"), 4)
-    np.testing.assert_array_equal(naca.rule_ni(rule, 5, 11, "a->b"), draw(r, (6, 5)))
+    ni = naca.rule_ni(rule, 5, 11, "a->b")
+    np.testing.assert_array_equal(ni, draw(r, (6, 5)))
+    # the dopamine source's table: class c reads slots a_c, a_c + 1; C = 3:
+    # a = ⌊√(ln(3/i)/ln 3)·4⌋ = [4, ⌊√(0.405/1.099)·4⌋ = ⌊2.43⌋ = 2, 0]
+    table = naca.class_modulation(rule, ni)
+    for c, a in enumerate([4, 2, 0]):
+        np.testing.assert_allclose(table[c], [g((ni[a, j] + ni[a + 1, j]) / 2)
+                                              for j in range(5)], atol=1e-12)
 
 
 # --- the update on tiny networks -------------------------------------------------------------

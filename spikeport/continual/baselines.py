@@ -38,37 +38,46 @@ from spikeport.continual.protocol import (
 )
 from spikeport.errors import SpecError
 from spikeport.models.rules import NACA, SBP, SupervisedSTDP
-from spikeport.models.spec import Network
+from spikeport.models.spec import Network, WeightInit
 
 # ---------------------------------------------------------------------------------------------
 # spiking networks
 
 
-def frozen_twin(net: Network) -> Network:
+def _init(p, init: WeightInit | None):
+    return p if init is None else replace(p, weights=init)
+
+
+def frozen_twin(net: Network, init: WeightInit | None = None) -> Network:
     """The same network without hidden-layer plasticity: every NACA or SBP rule removed (those
-    synapses keep their initial weights); the readout learns as in ``net``."""
+    synapses keep their initial weights, drawn from ``init`` if given — a NACA network may
+    start near zero, where a frozen layer would stay silent); the readout learns as in
+    ``net``."""
     found = [p.name for p in net.projections if isinstance(p.learning, (NACA, SBP))]
     if not found:
         raise SpecError(f"network '{net.name}': no NACA or SBP projection to freeze")
-    projs = tuple(replace(p, learning=None) if isinstance(p.learning, (NACA, SBP)) else p
-                  for p in net.projections)
+    projs = tuple(_init(replace(p, learning=None), init)
+                  if isinstance(p.learning, (NACA, SBP)) else p for p in net.projections)
     return replace(net, name=f"{net.name}_frozen", projections=projs)
 
 
-def sbp_twin(net: Network, f: float = 0.1, rho: float = 0.5) -> Network:
+def sbp_twin(net: Network, f: float = 0.1, rho: float = 0.5,
+             init: WeightInit | None = None) -> Network:
     """The same network without neuromodulation: every NACA rule replaced by spikeport's SBP
     (the hidden layer learns from the readout's supervised modification, DESIGN.md §3; with
     ``f_ltp = f_ltd = f``, Bernoulli(ρ) plastic synapses, eligibility τ = NACA's ``tau_pre``,
     NACA's seed), and every supervised readout ungated (``gate: none``: the label-driven gate
-    is itself a third factor), i.e. plain supervised STDP + SBP."""
+    is itself a third factor), i.e. plain supervised STDP + SBP. ``init``: initial weights of
+    the replaced projections (SBP needs a hidden layer that fires from the start)."""
     found = [p for p in net.projections if isinstance(p.learning, NACA)]
     if not found:
         raise SpecError(f"network '{net.name}': no NACA projection to replace with SBP")
     projs = []
     for p in net.projections:
         if isinstance(p.learning, NACA):
-            p = replace(p, learning=SBP(f_ltp=f, f_ltd=f, rho=rho, tau_elig=p.learning.tau_pre,
-                                        seed=p.learning.seed))
+            p = _init(replace(p, learning=SBP(f_ltp=f, f_ltd=f, rho=rho,
+                                              tau_elig=p.learning.tau_pre,
+                                              seed=p.learning.seed)), init)
         elif isinstance(p.learning, SupervisedSTDP):
             p = replace(p, learning=replace(p.learning, gate="none"))
         projs.append(p)

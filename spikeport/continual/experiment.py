@@ -34,6 +34,8 @@ from spikeport.continual.baselines import (
 from spikeport.continual.protocol import ProtocolConfig, load_splits, parse_tasks, run_protocol
 from spikeport.continual.report import format_report, plot_matrices, summarize
 from spikeport.errors import SpecError
+from spikeport.models.rules import NACA, SBP
+from spikeport.models.spec import WeightInit
 
 METHODS = ("snn", "snn_frozen", "snn_sbp", "mlp_sgd", "mlp_ewc", "ncm")
 EWC_GRID = (1.0, 10.0, 100.0, 1e3, 1e4, 1e5)
@@ -84,9 +86,11 @@ def run_continual(source, out: str | Path | None = None, tasks: str = "1",
                   test_per_class: int | None = None, seed: int | None = None,
                   target: str = "auto", hidden: int | None = None, mlp_lr: float = 0.05,
                   mlp_batch: int = 64, ewc_lambda: float | None = None, ewc_grid=EWC_GRID,
-                  sbp_f: float = 0.1, sbp_rho: float = 0.5, progress: bool = True) -> dict:
+                  sbp_f: float = 0.1, sbp_rho: float = 0.5,
+                  twin_init: tuple[float, float] | None = None, progress: bool = True) -> dict:
     """Run every method in ``methods`` through one schedule; returns the result dict (also
-    written to ``out`` when given). See the module docstring."""
+    written to ``out`` when given). See the module docstring. ``twin_init`` = (low, high):
+    uniform initial weights of the twins' hidden projection (default: the spec's own)."""
     from spikeport.models.trainer import resolve_target
     from spikeport.pipeline import default_dataset, provenance
 
@@ -106,11 +110,19 @@ def run_continual(source, out: str | Path | None = None, tasks: str = "1",
     target = resolve_target(target) if any(m.startswith("snn") for m in methods) else target
     mlp = dict(n_in=n_in, n_hidden=hidden, n_classes=splits.n_classes, seed=net.seed,
                lr=mlp_lr, batch=mlp_batch)
+    init = None
+    if twin_init is not None:
+        low, high = (float(v) for v in twin_init)
+        if not low <= high:
+            raise SpecError(f"continual: twin_init = {twin_init!r} is invalid; allowed: "
+                            "(low, high) with low <= high")
+        init = WeightInit("uniform", low=low, high=high)
     result = {"network": net.name, "dataset": dataset, "seed": net.seed,
               "tasks": [list(t) for t in cfg.tasks], "max_epochs": max_epochs,
               "early_stop": early_stop, "train_per_class": train_per_class,
               "val_per_class": val_per_class, "test_per_class": test_per_class,
               "hidden": hidden, "mlp": {"lr": mlp_lr, "batch": mlp_batch},
+              "twin_init": None if twin_init is None else [float(v) for v in twin_init],
               "split_rule": "the dataset's fixed train/val/test split; validation for early "
                             "stopping and EWC λ, test only for the reported accuracies",
               "prediction": "per sample, best-scoring class among the classes seen so far; a "
@@ -118,7 +130,7 @@ def run_continual(source, out: str | Path | None = None, tasks: str = "1",
               "methods": {}}
     for method in methods:
         learner = _learner(method, net, weights, thresholds, dataset, target, mlp, cfg, splits,
-                           ewc_lambda, ewc_grid, sbp_f, sbp_rho, result)
+                           ewc_lambda, ewc_grid, sbp_f, sbp_rho, init, result)
         run = run_protocol(learner, splits, cfg, progress=progress)
         result["methods"][learner.name] = summarize(run) | {"kind": method}
     result["test_samples"] = int(sum(len(splits.test.y[splits.test.y == c])
@@ -136,15 +148,20 @@ def run_continual(source, out: str | Path | None = None, tasks: str = "1",
 
 
 def _learner(method, net, weights, thresholds, dataset, target, mlp, cfg, splits, ewc_lambda,
-             ewc_grid, sbp_f, sbp_rho, result):
+             ewc_grid, sbp_f, sbp_rho, init, result):
+    from spikeport.models.weights import initial_weights
+
     if method == "snn":
         return SpikingLearner(net, weights, thresholds, dataset, target)
-    if method == "snn_frozen":
-        twin = frozen_twin(net)
-        return SpikingLearner(twin, weights, thresholds, dataset, target)
-    if method == "snn_sbp":
-        twin = sbp_twin(net, sbp_f, sbp_rho)
-        return SpikingLearner(twin, weights, thresholds, dataset, target)
+    if method in ("snn_frozen", "snn_sbp"):
+        twin = frozen_twin(net, init) if method == "snn_frozen" else sbp_twin(net, sbp_f,
+                                                                               sbp_rho, init)
+        w = dict(weights)
+        if init is not None:   # same streams: only the re-initialised projections change
+            fresh = initial_weights(twin)
+            w.update({p.name: fresh[p.name] for p in net.projections
+                      if isinstance(p.learning, (NACA, SBP))})
+        return SpikingLearner(twin, w, thresholds, dataset, target)
     if method == "mlp_sgd":
         return MLPLearner(**mlp)
     if method == "mlp_ewc":

@@ -7,7 +7,8 @@ training task t, defined for k ≤ t):
 * backward transfer ``BWT = (1/(T−1))·Σ_{k<T−1} (A[T−1, k] − A[k, k])`` (negative: forgetting);
 * forgetting ``F = (1/(T−1))·Σ_{k<T−1} (max_{t<T−1} A[t, k] − A[T−1, k])``;
 * epochs per task (mean and per task), the accuracy over all seen test samples after each
-  task, and the fraction of abstentions.
+  task, and the fraction of abstentions (test samples without a decision: a spiking readout
+  with no output spike for any seen class) after the last task.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def summarize(run: MethodRun) -> dict:
            "mean_epochs_per_task": float(np.mean(run.epochs)), "epochs_per_task": run.epochs,
            "mean_accuracy_after_task": [float(np.mean(A[t, :t + 1])) for t in range(T)],
            "seen_accuracy_after_task": run.seen_accuracy,
-           "abstained_after_task": run.abstained,
+           "abstained_after_task": run.abstained, "final_abstained": run.abstained[-1],
            "accuracy_matrix": [[None if np.isnan(v) else float(v) for v in row] for row in A],
            "train_samples_presented": run.train_samples, "wall_time_s": run.wall_time_s,
            "learning_cost": run.learning_cost}
@@ -43,7 +44,7 @@ def summarize(run: MethodRun) -> dict:
 def aggregate(per_seed: list[dict]) -> dict:
     """Mean and standard deviation over seeds of the scalar metrics, and the mean matrix."""
     keys = ("final_mean_accuracy", "final_seen_accuracy", "bwt", "forgetting",
-            "mean_epochs_per_task")
+            "mean_epochs_per_task", "final_abstained")
     out = {"seeds": len(per_seed)}
     for k in keys:
         v = np.array([r[k] for r in per_seed], np.float64)
@@ -66,7 +67,7 @@ def _pct(x: float) -> str:
 def format_table(methods: dict[str, dict]) -> str:
     """Markdown: one row per method (values in %, ± std over seeds when aggregated)."""
     lines = ["| method | final mean accuracy (%) | BWT (points) | forgetting (points) | "
-             "epochs per task |", "|---|---:|---:|---:|---:|"]
+             "epochs per task | abstained (%) |", "|---|---:|---:|---:|---:|---:|"]
     def cell(m, key, scale=True):
         v = m[key]
         if isinstance(v, dict):
@@ -76,7 +77,8 @@ def format_table(methods: dict[str, dict]) -> str:
 
     for name, m in methods.items():
         lines.append(f"| {name} | {cell(m, 'final_mean_accuracy')} | {cell(m, 'bwt')} | "
-                     f"{cell(m, 'forgetting')} | {cell(m, 'mean_epochs_per_task', False)} |")
+                     f"{cell(m, 'forgetting')} | {cell(m, 'mean_epochs_per_task', False)} | "
+                     f"{cell(m, 'final_abstained')} |")
     return "\n".join(lines)
 
 

@@ -137,6 +137,12 @@ def modulation_table(rule, ni: np.ndarray, labels) -> np.ndarray:
     return modulation(dopamine(labels, ni, rule.n_classes), rule.lambda_inv, rule.theta_max)
 
 
+def class_modulation(rule, ni: np.ndarray) -> np.ndarray:
+    """m (C, n_post) for every class: what a dopamine source holds (row c is sent to the
+    postsynaptic neurons as their third factor while a sample of class c is presented)."""
+    return modulation_table(rule, ni, np.arange(rule.n_classes))
+
+
 def naca_step(w, x_pre, post, m, exists, eta: float, x_offset_ltp: float,
               x_offset_ltd: float, lo: float, hi: float) -> np.ndarray:
     """One sample-end update: ``w + Δw`` (Δw of the module docstring), clipped to [lo, hi] on
