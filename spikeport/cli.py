@@ -363,9 +363,13 @@ def build_parser() -> argparse.ArgumentParser:
                     "all: NACA replaced by SBP, readout ungated), a numpy MLP with SGD and with "
                     "EWC (lambda "
                     "chosen on the validation split) and a frozen random hidden layer with a "
-                    "nearest-class-mean readout. Writes OUT/continual.json, OUT/continual.md and "
-                    "OUT/accuracy_matrix.png: final mean accuracy, the accuracy matrix, "
-                    "backward transfer, forgetting and epochs per task.",
+                    "nearest-class-mean readout; with --methods ...,snn_chip also the spec "
+                    "learning in Loihi fixed point on the emulator (bit-exact to Lava), which "
+                    "adds the learning phase's op counts and energy on the Loihi profiles. "
+                    "Writes OUT/continual.json, OUT/continual.md, OUT/accuracy_matrix.png "
+                    "(final mean accuracy, the accuracy matrix, backward transfer, forgetting, "
+                    "epochs per task) and each spiking network as trained, OUT/networks/NAME/ "
+                    "(convert/deploy it, or `spikeport run` the fixed-point one).",
         epilog="Example: spikeport continual mnist_naca --tasks 1 -o runs/cil (one class per "
                "task); --tasks 2 for two classes per task; --tasks 0,1/2,3/... for your own "
                "order.")
@@ -376,8 +380,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="K classes per task in a seeded random order (default 1), or an "
                         "explicit schedule like 3,7/1,9/0,2 (tasks split by '/')")
     p.add_argument("--methods", default="snn,snn_frozen,snn_sbp,mlp_sgd,mlp_ewc,ncm",
-                   help="comma-separated subset of snn, snn_frozen, snn_sbp, mlp_sgd, mlp_ewc, "
-                        "ncm (default: all)")
+                   help="comma-separated subset of snn, snn_frozen, snn_sbp, snn_chip, "
+                        "mlp_sgd, mlp_ewc, ncm (default: all but snn_chip)")
     _add_data_args(p, default_split=None)
     p.add_argument("--epochs", type=_positive_int, default=1,
                    help="maximum epochs per task (default: 1)")
@@ -683,7 +687,8 @@ def _cmd_continual(args) -> int:
     print(f"{result['network']} on {result['dataset']}, tasks "
           + " → ".join("+".join(str(c) for c in t) for t in result["tasks"]))
     print(format_table(result["methods"]))
-    print(f"\nwritten: {args.out}/continual.json, continual.md, accuracy_matrix.png")
+    print(f"\nwritten: {args.out}/continual.json, continual.md, accuracy_matrix.png, "
+          "networks/")
     return 0
 
 

@@ -261,3 +261,54 @@ def test_continual_cli_bad_input_is_one_line(tmp_path, capsys):
     assert err == ["spikeport: error: continual: classes per task = 3 is invalid; allowed: "
                    "a divisor of the class count 10"]
     assert main(["continual", "digits_naca", "-o", str(tmp_path), "--methods", "bp"]) == 2
+
+
+def test_chip_learner_counts_its_learning_runs_and_prices_them():
+    """NACA learning in fixed point (emulator): op counters summed over learning runs, energy
+    per profile (Loihi 1 refuses NACA: no graded third factor), the learned network kept."""
+    from spikeport.continual.baselines import ChipLearner
+    from spikeport.continual.protocol import load_splits
+
+    net = zoo.load("digits_naca")
+    learner = ChipLearner(net, initial_weights(net), None, "digits")
+    start = learner.fixed.projection("pixels->hidden").weights.copy()
+    train = load_splits("digits").train
+    learner.train_epoch(select(train, [3], 4), 0, 0)
+    learner.train_epoch(select(train, [5], 2), 1, 0)
+    cost = learner.learning_cost()
+    n_hidden = net.size("hidden")
+    # 6 samples × 50 steps × 200 hidden neurons, each updated once per step
+    assert cost["ops"]["population:hidden"]["neuron_updates"] == 6 * net.sample_steps * n_hidden
+    # t_epoch = T: one learning epoch per sample on the NACA projection
+    assert cost["ops"]["projection:pixels->hidden"]["epochs"] == 6
+    assert cost["samples"] == 6 and cost["steps"] == 6 * net.sample_steps
+    assert "graded per-neuron third factor" in cost["energy"]["loihi1"]["refused"]
+    e2 = cost["energy"]["loihi2"]["dynamic_per_sample_J"]
+    assert 0 < e2["low"] <= e2["high"]
+    assert not np.array_equal(learner.fixed.projection("pixels->hidden").weights, start)
+    assert learner.scores(select(load_splits("digits").test, [3, 5], 2)).shape == (4, 10)
+
+
+def test_continual_saves_each_spiking_network_as_trained(tmp_path):
+    """OUT/networks/<method>/: the Brian2 artefact holds the learner's final weights; the
+    fixed-point run directory, run by `spikeport run --backend emulator`, predicts the test
+    samples as the protocol scored them."""
+    from spikeport.continual.experiment import run_continual
+    from spikeport.deploy import run_fixed
+    from spikeport.models.artefact import load_artefact
+
+    res = run_continual("digits_naca", out=tmp_path, tasks="0/1", methods="snn,snn_chip",
+                        train_per_class=3, val_per_class=1, test_per_class=3, target="numpy",
+                        progress=False)
+    art = load_artefact(tmp_path / "networks" / "digits_naca")
+    assert art.net.name == "digits_naca" and art.metrics["continual"]["final_mean_accuracy"] \
+        == res["methods"]["digits_naca"]["final_mean_accuracy"]
+    chip = tmp_path / "networks" / "digits_naca_chip"
+    summary = run_fixed(chip, samples=None, backend="emulator", split="test")
+    counts = summary["_result"].counts("output").reshape(summary["samples"], 10, -1).sum(axis=2)
+    labels = np.load(chip / "emulator_infer.npz", allow_pickle=False)["labels"]
+    row = res["methods"]["digits_naca_chip"]["accuracy_matrix"][-1]
+    for k, c in enumerate((0, 1)):   # the protocol scored the first 3 test samples per class
+        idx = np.flatnonzero(labels == c)[:3]
+        pred = predict_seen(counts[idx], [0, 1], abstain=counts[idx][:, [0, 1]].max(1) <= 0)
+        assert np.mean(pred == c) == row[k]

@@ -232,8 +232,13 @@ def test_plan_strings_parse_in_lava():
               [f.var for f in q.factors], [f.const or 0 for f in q.factors])
              for q in rule.products]
         lava_rule(plan)  # the stock rule object builds
-    # NACA's x_offset 0.5 at impulse 20 is the factor (x2 - 10)
-    assert plans[-1].to_lava_string().count("(x2-10)") == 2
+    # NACA's x_offset 0.5, rate-matched to a 30-step epoch (tau 10 steps, d = e^-0.1): the
+    # Bernoulli rate with float trace 0.5 is p* = 0.5·(1−d)/(1−d^30) = 0.0501; Lava's x2 then
+    # averages (30p − (1 − (1−p)^30))·d^30 + p·(1 − ((1−p)d)^30)/(1 − (1−p)d)
+    # = 0.717·0.0498 + 0.0501·7.04 = 0.388, at impulse 20: round(7.77) = 8 -> (x2 - 8)
+    assert plans[-1].to_lava_string().count("(x2-8)") == 2
+    exact = naca_plan(naca, 50.0, 0.001, 30, 20, np.full((4, 3), 0.3), 9, t_epoch=1)[0]
+    assert exact.to_lava_string().count("(x2-10)") == 2   # t_epoch = 1: 0.5·20, unchanged
 
 
 # ------------------------------------------------------------------------------- whole graph

@@ -312,3 +312,27 @@ def test_no_input_spikes_no_change_unless_offset():
     np.testing.assert_array_equal(r.weights["x->h"], w0)
     r = float_reference.simulate(net, inputs, {"x->h": w0}, learn=True, labels=np.array([0]))
     np.testing.assert_allclose(r.weights["x->h"], w0 + ETA * X0 * m[0][None, :], atol=1e-12)
+
+
+def test_epoch_offset_keeps_the_inputs_above_it_in_lava():
+    """The rate-matched offset: at the Bernoulli rate whose float trace averages x_offset,
+    Lava's per-epoch x2 ((n−1)·d^T + d^(T−t_last): only the last spike keeps its time)
+    averages the returned value. Checked by sampling spike trains, independent of the closed
+    form; epoch = 1 (exact traces) leaves the offset alone."""
+    from spikeport.converters.lava_rules import epoch_trace_offset
+
+    x_off, tau, T = 1.2, 50.0, 50
+    d = np.exp(-1.0 / tau)
+    p = x_off * (1 - d) / (1 - d ** T)          # the rate whose float trace averages x_off
+    rng = np.random.default_rng(0)
+    spikes = rng.random((200_000, T)) < p
+    t = np.arange(1, T + 1)
+    x_float = (spikes * d ** (T - t)).sum(axis=1)
+    n = spikes.sum(axis=1)
+    last = np.where(n > 0, T - np.argmax(spikes[:, ::-1], axis=1), 0)
+    x2 = np.where(n > 0, (n - 1) * d ** T + d ** (T - last), 0.0)
+    assert x_float.mean() == pytest.approx(x_off, abs=0.01)
+    assert epoch_trace_offset(x_off, tau, T) == pytest.approx(x2.mean(), abs=0.01)
+    assert epoch_trace_offset(x_off, tau, T) < x_off       # earlier spikes lose their time
+    assert epoch_trace_offset(x_off, tau, 1) == x_off
+    assert epoch_trace_offset(100.0, tau, T) == 100.0     # no rate reaches it: unchanged

@@ -9,6 +9,12 @@ Every learner has ``train_epoch(split, task, epoch)``, ``end_task(split, task)``
   Training epoch e of task t presents the task's samples in a seeded order with fresh input
   spikes; prediction encodes with the spec's seed (the spikes ``spikeport simulate`` gives) and
   reads the readout's spike counts per class.
+* :class:`ChipLearner` — the same spec learning in Loihi fixed point on spikeport's emulator
+  (bit-exact to the Lava processes, tested in ``tests/test_emulator.py``): quantized once from
+  its initial float weights, then every epoch is one chip session whose learned integer
+  weights carry over. Same sample order and input spikes as :class:`SpikingLearner`. Its
+  learning cost holds the op counters summed over every learning run and their energy on the
+  hardware profiles (:func:`~spikeport.sweep.jobs.learning_energy`).
 * :class:`MLPLearner` — a numpy MLP ``n_in → n_hidden (ReLU) → C`` (softmax cross-entropy,
   minibatch SGD), optionally with EWC (Kirkpatrick et al. 2017): after each task the diagonal
   empirical Fisher ``F_t = mean_n (∂ log p(y_n|x_n)/∂θ)²`` of its training samples is stored
@@ -106,15 +112,9 @@ class SpikingLearner:
 
     def train_epoch(self, split: Split, task: int, epoch: int) -> None:
         from spikeport.models.brian2_sim import simulate
-        from spikeport.pipeline import encode_batch
 
         net = self.net
-        order = seeds.rng(net.seed, seeds.SHUFFLE, CONTINUAL_KEY, task, epoch).permutation(
-            len(split))
-        batch = encode_batch(net, split.X[order], split.y[order], split.ids[order],
-                             self.dataset, "train",
-                             seed=seeds.int_seed(net.seed, seeds.INPUT_SPIKES, CONTINUAL_KEY,
-                                                 task, epoch))
+        batch = self._train_batch(split, task, epoch)
         res = simulate(net, batch.inputs, self.weights, teacher=batch.teacher,
                        target=self.target, progress=self.progress, learn=True,
                        thresholds=self.thresholds or None, labels=batch.labels)
@@ -127,13 +127,39 @@ class SpikingLearner:
     def end_task(self, split: Split, task: int) -> None:
         return None
 
-    def scores(self, split: Split) -> np.ndarray:
-        """Readout spike counts per class, (n, C), learning off."""
-        from spikeport.models.brian2_sim import simulate
+    def _train_batch(self, split: Split, task: int, epoch: int):
+        """Epoch ``epoch`` of task ``task``: the task's samples in a seeded order, fresh input
+        spikes, teaching spikes and labels."""
         from spikeport.pipeline import encode_batch
 
         net = self.net
-        batch = encode_batch(net, split.X, split.y, split.ids, self.dataset, split.name)
+        order = seeds.rng(net.seed, seeds.SHUFFLE, CONTINUAL_KEY, task, epoch).permutation(
+            len(split))
+        return encode_batch(net, split.X[order], split.y[order], split.ids[order],
+                            self.dataset, "train",
+                            seed=seeds.int_seed(net.seed, seeds.INPUT_SPIKES, CONTINUAL_KEY,
+                                                task, epoch))
+
+    def _eval_batch(self, split: Split):
+        """Scoring input: encoded with the spec's seed (as ``spikeport simulate``)."""
+        from spikeport.pipeline import encode_batch
+
+        return encode_batch(self.net, split.X, split.y, split.ids, self.dataset, split.name)
+
+    def artefact(self, metrics: dict | None = None):
+        """The network as trained so far (an :class:`~spikeport.models.artefact.Artefact`)."""
+        from spikeport.models.artefact import Artefact
+
+        return Artefact(self.net, {k: v.copy() for k, v in self.weights.items()},
+                        {k: np.asarray(v).copy() for k, v in self.thresholds.items()},
+                        dict(metrics or {}))
+
+    def scores(self, split: Split) -> np.ndarray:
+        """Readout spike counts per class, (n, C), learning off."""
+        from spikeport.models.brian2_sim import simulate
+
+        net = self.net
+        batch = self._eval_batch(split)
         res = simulate(net, batch.inputs, self.weights, teacher=batch.teacher,
                        target=self.target, progress=self.progress, learn=False,
                        thresholds=self.thresholds or None)
@@ -150,6 +176,58 @@ class SpikingLearner:
         ``ops`` and ``energy`` (None until then)."""
         return {"backend": f"brian2 ({self.target})", "samples": self.samples,
                 "steps": self.steps, "spikes": dict(self.spikes), "ops": None, "energy": None}
+
+
+class ChipLearner(SpikingLearner):
+    """A spec learning in fixed point on the emulator (see the module docstring)."""
+
+    kind = "snn_chip"
+
+    def __init__(self, net: Network, weights: dict, thresholds: dict | None, dataset: str,
+                 name: str | None = None, profiles=("loihi1", "loihi2"), options=None):
+        from spikeport.converters.quantize import quantize
+        from spikeport.emulator.train import emulator_runner
+
+        super().__init__(net, weights, thresholds, dataset, name=name or f"{net.name}_chip")
+        if thresholds:
+            raise SpecError(f"network '{net.name}': a fixed-point continual run starts from "
+                            "the spec's thresholds; give a spec, not a trained artefact")
+        self.fixed = quantize(net, self.weights, options)
+        self.initial = self.fixed
+        self.run = emulator_runner(False)
+        self.ops: dict = {}
+        self.profiles = tuple(profiles)
+
+    def train_epoch(self, split: Split, task: int, epoch: int) -> None:
+        from spikeport.sweep.jobs import add_ops
+
+        net = self.net
+        batch = self._train_batch(split, task, epoch)
+        res = self.run(self.fixed, batch.inputs, batch.teacher, True, batch.labels)
+        self.fixed = self.fixed.with_learned(weights=res.weights, thresholds=res.thresholds)
+        add_ops(self.ops, res.ops)
+        self.samples += len(split)
+        self.steps += len(split) * net.steps_per_sample
+        for pop, spk in res.spikes.items():
+            self.spikes[pop] = self.spikes.get(pop, 0) + int(spk.sum())
+
+    def scores(self, split: Split) -> np.ndarray:
+        net = self.net
+        res = self.run(self.fixed, self._eval_batch(split).inputs, None, False, None)
+        counts = res.counts(net.readout.population)
+        return counts.reshape(len(split), net.readout.n_classes, -1).sum(axis=2)
+
+    def learning_cost(self) -> dict:
+        """Op counters of every learning run, summed, and their dynamic energy per profile
+        (a range; a profile whose mapper refuses the network says why)."""
+        from spikeport.hw_profiles.profile import load_profile
+        from spikeport.sweep.jobs import learning_energy
+
+        profs = [{"name": p, "path": str(load_profile(p).path)} for p in self.profiles]
+        return {"backend": "emulator (Loihi fixed point, bit-exact to Lava)",
+                "samples": self.samples, "steps": self.steps, "spikes": dict(self.spikes),
+                "ops": self.ops,
+                "energy": learning_energy(self.initial, self.ops, self.samples, profs)}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,15 +7,20 @@ Methods (``methods=``):
 ``snn``        the spec as given (e.g. NACA), trained in the Brian2 reference
 ``snn_frozen`` the same network, hidden plasticity removed (:func:`~.baselines.frozen_twin`)
 ``snn_sbp``    no neuromodulation: NACA → SBP, readout ungated (:func:`~.baselines.sbp_twin`)
+``snn_chip``   the spec learning in Loihi fixed point on the emulator, bit-exact to Lava
+               (:class:`~.baselines.ChipLearner`): accuracy on the chip, op counts, energy
 ``mlp_sgd``    numpy MLP of the same hidden size, SGD (:class:`~.baselines.MLPLearner`)
 ``mlp_ewc``    the same MLP with EWC, λ chosen on the validation split (``tune_ewc``)
 ``ncm``        frozen random hidden layer + nearest-class-mean readout (``NCMLearner``)
 =============  ==============================================================================
 
-Writes ``OUT/continual.json`` (every metric, per method), ``OUT/continual.md`` and
-``OUT/accuracy_matrix.png``. Learning-phase op counts and energy on the hardware profiles are
-a hook (``learning_cost.ops``/``energy`` of the spiking methods) that the Lava/emulator backend
-fills; the Brian2 reference reports its measured activity (samples, steps, spikes).
+Writes ``OUT/continual.json`` (every metric, per method), ``OUT/continual.md``,
+``OUT/accuracy_matrix.png`` and, for every spiking method, the network as trained after the
+last task: ``OUT/networks/<method>/`` (a Brian2 artefact that ``spikeport convert``/``deploy``
+take; the fixed-point method's learned network as a run directory ``spikeport run`` takes).
+Learning-phase op counts and energy on the hardware profiles are those of ``snn_chip``
+(``learning_cost.ops``/``energy``: counted in its learning runs, priced per profile); the
+Brian2 methods report their measured activity (samples, steps, spikes).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from spikeport.continual.baselines import (
+    ChipLearner,
     MLPLearner,
     NCMLearner,
     SpikingLearner,
@@ -37,7 +43,9 @@ from spikeport.errors import SpecError
 from spikeport.models.rules import NACA, SBP
 from spikeport.models.spec import WeightInit
 
-METHODS = ("snn", "snn_frozen", "snn_sbp", "mlp_sgd", "mlp_ewc", "ncm")
+METHODS = ("snn", "snn_frozen", "snn_sbp", "snn_chip", "mlp_sgd", "mlp_ewc", "ncm")
+# what `spikeport continual` runs unless told: the fixed-point run is opt-in (slower)
+DEFAULT_METHODS = ("snn", "snn_frozen", "snn_sbp", "mlp_sgd", "mlp_ewc", "ncm")
 EWC_GRID = (1.0, 10.0, 100.0, 1e3, 1e4, 1e5)
 
 
@@ -80,7 +88,7 @@ def load_network(source, seed: int | None = None):
 
 
 def run_continual(source, out: str | Path | None = None, tasks: str = "1",
-                  methods=METHODS, dataset: str | None = None, data_dir: str | None = None,
+                  methods=DEFAULT_METHODS, dataset: str | None = None, data_dir: str | None = None,
                   max_epochs: int = 1, early_stop: float | None = None,
                   train_per_class: int | None = None, val_per_class: int | None = None,
                   test_per_class: int | None = None, seed: int | None = None,
@@ -128,11 +136,14 @@ def run_continual(source, out: str | Path | None = None, tasks: str = "1",
               "prediction": "per sample, best-scoring class among the classes seen so far; a "
                             "spiking readout without any output spike abstains (an error)",
               "methods": {}}
+    trained = {}
     for method in methods:
         learner = _learner(method, net, weights, thresholds, dataset, target, mlp, cfg, splits,
                            ewc_lambda, ewc_grid, sbp_f, sbp_rho, init, result)
         run = run_protocol(learner, splits, cfg, progress=progress)
         result["methods"][learner.name] = summarize(run) | {"kind": method}
+        if isinstance(learner, SpikingLearner):
+            trained[learner.name] = learner
     result["test_samples"] = int(sum(len(splits.test.y[splits.test.y == c])
                                      if test_per_class is None else
                                      min(test_per_class, int((splits.test.y == c).sum()))
@@ -143,7 +154,7 @@ def run_continual(source, out: str | Path | None = None, tasks: str = "1",
                                      "learning_cost.ops, learning_cost.energy)")
     result["provenance"] = provenance(net, spec=str(source), target=target)
     if out is not None:
-        write_outputs(result, out)
+        write_outputs(result, out, trained)
     return result
 
 
@@ -153,6 +164,8 @@ def _learner(method, net, weights, thresholds, dataset, target, mlp, cfg, splits
 
     if method == "snn":
         return SpikingLearner(net, weights, thresholds, dataset, target)
+    if method == "snn_chip":
+        return ChipLearner(net, weights, thresholds, dataset)
     if method in ("snn_frozen", "snn_sbp"):
         twin = frozen_twin(net, init) if method == "snn_frozen" else sbp_twin(net, sbp_f,
                                                                                sbp_rho, init)
@@ -173,16 +186,46 @@ def _learner(method, net, weights, thresholds, dataset, target, mlp, cfg, splits
     return NCMLearner(mlp["n_in"], mlp["n_hidden"], mlp["n_classes"], mlp["seed"])
 
 
-def write_outputs(result: dict, out: str | Path) -> dict[str, Path]:
-    """``continual.json``, ``continual.md``, ``accuracy_matrix.png`` in ``out`` (atomic)."""
+def write_outputs(result: dict, out: str | Path, trained: dict | None = None) -> dict[str, Path]:
+    """``continual.json``, ``continual.md``, ``accuracy_matrix.png`` in ``out`` (atomic), and
+    ``networks/<method>/`` for every learner in ``trained`` (name -> spiking learner)."""
     from spikeport.io import atomic_write_json, atomic_write_text
 
     out = Path(out)
     paths = {"json": out / "continual.json", "markdown": out / "continual.md",
              "heatmap": out / "accuracy_matrix.png"}
+    for name, learner in (trained or {}).items():
+        paths[f"network:{name}"] = save_network(learner, out / "networks" / name,
+                                                result["methods"].get(name, {}))
     atomic_write_json(paths["json"], result)
     atomic_write_text(paths["markdown"], format_report(result) + "\n\n![accuracy matrices]"
                       "(accuracy_matrix.png)\n")
     plot_matrices(result["methods"], result["tasks"], paths["heatmap"],
                   title=f"{result['network']} on {result['dataset']}, seed {result['seed']}")
     return paths
+
+
+def save_network(learner, path: str | Path, metrics: dict) -> Path:
+    """The trained network of a spiking learner: a Brian2 artefact, or (fixed point) a run
+    directory with ``fixed/`` and ``spec.yaml``. Written beside and renamed into place."""
+    import shutil
+
+    from spikeport.deploy import FIXED
+    from spikeport.models.artefact import save_artefact
+    from spikeport.models.spec import save_spec
+
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    keep = {k: metrics[k] for k in ("final_mean_accuracy", "final_seen_accuracy", "bwt")
+            if k in metrics}
+    if isinstance(learner, ChipLearner):
+        learner.fixed.save(tmp / FIXED)
+        save_spec(learner.net, tmp / "spec.yaml")
+    else:
+        save_artefact(learner.artefact({"continual": keep}), tmp)
+    if path.exists():
+        shutil.rmtree(path)
+    tmp.rename(path)
+    return path

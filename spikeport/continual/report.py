@@ -82,6 +82,40 @@ def format_table(methods: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def chip_costs(m: dict) -> list[dict]:
+    """Per seed (or the one run): the fixed-point learning phase's counts and energy."""
+    runs = m.get("per_seed") or [m]
+    return [r["learning_cost"] for r in runs if (r.get("learning_cost") or {}).get("ops")]
+
+
+def format_costs(methods: dict[str, dict]) -> str:
+    """Markdown: the learning phase of every fixed-point method on the chip profiles —
+    synaptic ops and updates counted in its learning runs, dynamic energy per training sample
+    (range of the profile's per-op energies; mean over seeds), or the mapper's refusal."""
+    lines = ["| method | samples | synaptic ops | synaptic updates | profile | dynamic energy "
+             "per sample | not priced |", "|---|---:|---:|---:|---|---:|---|"]
+    from spikeport.hw_profiles.energy import fmt_range
+
+    for name, m in methods.items():
+        costs = chip_costs(m)
+        if not costs:
+            continue
+        samples = np.mean([c["samples"] for c in costs])
+        for prof in costs[0]["energy"]:
+            es = [c["energy"][prof] for c in costs]
+            if es[0].get("refused"):
+                lines.append(f"| {name} | {samples:.0f} | | | {prof} | refused: "
+                             f"{es[0]['refused']} | |")
+                continue
+            syn = np.mean([e["counts"].get("syn_ops", 0) for e in es])
+            upd = np.mean([e["counts"].get("syn_updates", 0) for e in es])
+            rng = {k: float(np.mean([e["dynamic_per_sample_J"][k] for e in es]))
+                   for k in ("low", "high")}
+            lines.append(f"| {name} | {samples:.0f} | {syn:.3g} | {upd:.3g} | {prof} | "
+                         f"{fmt_range(rng)} | {', '.join(es[0]['missing']) or '–'} |")
+    return "\n".join(lines)
+
+
 def format_matrix(matrix, tasks) -> str:
     """Markdown accuracy matrix (rows: after task t; columns: task k), in %."""
     head = "| after task | " + " | ".join(
@@ -113,8 +147,10 @@ def format_report(result: dict) -> str:
         cost = m.get("learning_cost") or {}
         if cost.get("backend", "").startswith("brian2"):
             lines += [f"Learning phase: {cost['samples']} samples, {cost['steps']} steps, "
-                      f"spikes {cost['spikes']}; op counts and energy on the hardware profiles: "
-                      "not measured here (they come from the Lava/emulator backend).", ""]
+                      f"spikes {cost['spikes']}; op counts and energy on the hardware profiles "
+                      "come from the fixed-point run (method snn_chip).", ""]
+        elif cost.get("ops"):
+            lines += [format_costs({name: m}), ""]
     if "ewc_search" in result:
         lines += [f"EWC λ = {result['ewc_lambda']:g}, chosen on the validation split from "
                   + ", ".join(f"{float(k):g}: {_pct(v)}%" for k, v in result["ewc_search"].items())

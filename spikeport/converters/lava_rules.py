@@ -46,7 +46,8 @@ Rules:
 
       dw = m·2^e·u0·(x2 − c)·y2 − m·2^e·u0·(x2 − c)·y3      (realised R = m·2^e/8)
 
-  x2 is the presynaptic trace (``tau_pre``), ``c = round(x_offset·impulse)``; a dopamine
+  x2 is the presynaptic trace (``tau_pre``), ``c = round(x_off'·impulse)`` with x_off' the
+  offset moved to Lava's per-epoch trace semantics (:func:`epoch_trace_offset`); a dopamine
   source sends each postsynaptic neuron j, at the sample's last step, ``q_j = round(−m_j·G)``
   (``G ≤ 127/θ_max``, so |q| ≤ 127; smaller when the rule scale bottoms out) looked up from
   the label: positive q becomes y2
@@ -510,6 +511,32 @@ class DopaminePlan:
         return cls(gain=float(d["gain"]), n_classes=int(d["n_classes"]), rates=rates)
 
 
+def epoch_trace_offset(x_offset: float, tau_steps: float, epoch: int) -> float:
+    """NACA's offset in Lava's x2 units (impulse 1) for a learning epoch of ``epoch`` steps.
+
+    The float rule compares the trace ``x = Σ_s d^(T−t_s)`` (d = e^(−1/τ), +1 per spike, read
+    at the epoch's end) with ``x_offset``. Lava's engine keeps only the epoch's *last* spike
+    time: the n−1 earlier spikes decay over the whole epoch, ``x2 = (n−1)·d^T + d^(T−t_last)``
+    (``epoch = 1`` is exact). An offset that keeps its meaning must be moved to the x2 that the
+    same input gives in Lava: for Bernoulli spikes with probability p per step,
+
+        E[x]  = p·(1 − d^T)/(1 − d)                                  (float)
+        E[x2] = (pT − P(n≥1))·d^T + p·(1 − ((1−p)·d)^T)/(1 − (1−p)·d)  (Lava, P(n≥1) = 1−(1−p)^T)
+
+    p* solves E[x] = x_offset (closed form); the result is E[x2] at p*. Inputs above the offset
+    then stay above it in Lava, in expectation. An offset no rate reaches (p* ≥ 1), or
+    ``epoch = 1``, is returned unchanged."""
+    if epoch <= 1 or x_offset <= 0:
+        return float(x_offset)
+    d = math.exp(-1.0 / tau_steps)
+    T = int(epoch)
+    p = x_offset * (1.0 - d) / (1.0 - d ** T)
+    if p >= 1.0:
+        return float(x_offset)
+    q = (1.0 - p) * d
+    return float((p * T - (1.0 - (1.0 - p) ** T)) * d ** T + p * (1.0 - q ** T) / (1.0 - q))
+
+
 def naca_plan(rule: NACA, lsb_per_unit: float, dt: float, sample_steps: int, impulse_max: int,
               ni: np.ndarray, rng_seed: int, where: str = "projection",
               t_epoch: int | None = None, max_rel_error: float = 0.5
@@ -524,7 +551,8 @@ def naca_plan(rule: NACA, lsb_per_unit: float, dt: float, sample_steps: int, imp
         raise BackendError(f"{where}.learning: naca post = {rule.post!r} has no Lava mapping "
                            "yet (a postsynaptic trace factor); allowed: 'none'")
     tau, tau_exact = trace_tau_steps(rule.tau_pre, dt, f"{where}.learning", "tau_pre")
-    c = int(round(rule.x_offset * impulse_max))
+    epoch = sample_steps if t_epoch is None else int(t_epoch)
+    c = int(round(epoch_trace_offset(rule.x_offset, rule.tau_pre / dt, epoch) * impulse_max))
     if c > CONST_MAX:
         raise BackendError(f"{where}.learning: x_offset = {rule.x_offset} is {c} trace units "
                            f"(impulse {impulse_max}); Lava's factor constant allows up to "
@@ -551,12 +579,13 @@ def naca_plan(rule: NACA, lsb_per_unit: float, dt: float, sample_steps: int, imp
     from spikeport.kernels.naca import dopamine
     mod = modulation(dopamine(labels, levels, rule.n_classes), rule.lambda_inv, rule.theta_max)
     table = np.clip(np.rint(-mod * gain), -Y_MAX, Y_MAX).astype(np.int64)
-    epoch = sample_steps if t_epoch is None else int(t_epoch)
     notes = (f"dopamine source: q = round(-m·{gain:.4g}) per class and neuron, sent at the "
              "sample's last step; x_offset -> (x2 - {c})".replace("{c}", str(c)),)
     if epoch > 1:
         notes += ("x2 at the sample's end follows Lava's epoch semantics: only the last input "
-                  "spike of the epoch keeps its time (t_epoch = 1 is exact)",)
+                  "spike of the epoch keeps its time (t_epoch = 1 is exact); the offset is "
+                  f"rate-matched: x_offset {rule.x_offset:g} is the float trace of an input "
+                  f"whose Lava x2 averages {c / impulse_max:.3g} (x2 - {c})",)
     plan = RulePlan(kind=NACA.TAG, t_epoch=epoch, post="3F",
                     products=(("u0", (x2, "y2"), m, e), ("u0", (x2, "y3"), -m, e)),
                     x_impulse=(0, imp), x_tau=(0, tau), rng_seed=rng_seed, rates=(rate,),
