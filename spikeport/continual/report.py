@@ -104,8 +104,9 @@ def format_costs(methods: dict[str, dict]) -> str:
         for prof in costs[0]["energy"]:
             es = [c["energy"][prof] for c in costs]
             if es[0].get("refused"):
-                lines.append(f"| {name} | {samples:.0f} | | | {prof} | refused: "
-                             f"{es[0]['refused']} | |")
+                why = es[0]["refused"].split(";")[0]
+                lines.append(f"| {name} | {samples:.0f} | | | {prof} | refused by the mapper: "
+                             f"{why} | |")
                 continue
             syn = np.mean([e["counts"].get("syn_ops", 0) for e in es])
             upd = np.mean([e["counts"].get("syn_updates", 0) for e in es])
