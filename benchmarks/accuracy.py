@@ -61,7 +61,8 @@ def run_one(net, dataset, seed, args, tag, threshold):
     metrics = train(spec_path, workdir / "artefact", dataset=dataset,
                     data_dir=DATA_DIRS.get(dataset), epochs=args.epochs,
                     train_samples=args.train_samples, eval_samples=args.eval_samples,
-                    target=args.target, progress=False, resume=False)
+                    target=args.target, progress=False, resume=False,
+                    eta_decay=args.eta_decay)
     wall = time.perf_counter() - t0
     rows = metrics["epochs"]
     best = max(rows[1:], key=lambda r: (r["val_accuracy"], -r["epoch"]))
@@ -103,6 +104,8 @@ def main(argv=None):
     ap.add_argument("--dense-etas", default="0.003,0.01,0.03")
     ap.add_argument("--networks", default="sbp,nosbp,dense",
                     help="which networks to (re)run; others keep their entry in --out")
+    ap.add_argument("--eta-decay", type=float, default=None,
+                    help="learning-rate schedule: epoch e learns with the rates x K^(e-1)")
     ap.add_argument("--train-samples", type=int, default=None)
     ap.add_argument("--eval-samples", type=int, default=None)
     ap.add_argument("--target", default="auto")
@@ -129,8 +132,9 @@ def main(argv=None):
             trials[eta] = run_one(net, dataset, seeds[0], args, f"dense_eta{eta}", threshold)
         best_eta = (max(etas, key=lambda e: trials[e]["val_accuracy"]) if trials else
                     results["datasets"].get(dataset, {}).get("dense_eta"))
-        nets = {"sbp": base, "nosbp": zoo.no_sbp_twin(base),
-                "dense": with_output_eta(zoo.dense_twin(base), best_eta)}
+        nets = {"sbp": base, "nosbp": zoo.no_sbp_twin(base)}
+        if best_eta is not None:   # chosen here or by an earlier run of this file
+            nets["dense"] = with_output_eta(zoo.dense_twin(base), best_eta)
         old = results["datasets"].get(dataset, {})
         entry = {"split": "see README: fixed split, test touched only for final numbers",
                  "epochs": args.epochs, "seeds": seeds, "dense_eta_search":
@@ -152,7 +156,24 @@ def main(argv=None):
             entry["subset"] = {"train_samples": args.train_samples,
                                "eval_samples": args.eval_samples}
         entry["command"] = results["command"]
-        results["datasets"][dataset] = entry
+        entry["eta_decay"] = args.eta_decay
+        # another invocation may have written other networks of this file meanwhile (run
+        # them as parallel processes): keep theirs, replace only what ran here
+        if out_path.exists():
+            latest = json.loads(out_path.read_text())
+            prev = latest.get("datasets", {}).get(dataset, {})
+            theirs = prev.get("networks", {})
+            if "dense" not in wanted:
+                entry["dense_eta"] = prev.get("dense_eta", entry["dense_eta"])
+                entry["dense_eta_search"] = prev.get("dense_eta_search",
+                                                     entry["dense_eta_search"])
+            entry["networks"] = {**theirs, **{t: entry["networks"][t] for t in wanted
+                                              if t in entry["networks"]}}
+            latest.setdefault("datasets", {})
+            results = {**latest, "machine": results["machine"], "command": results["command"],
+                       "datasets": {**latest["datasets"], dataset: entry}}
+        else:
+            results["datasets"][dataset] = entry
         atomic_write_json(out_path, results)
         print(markdown(dataset, entry), flush=True)
 

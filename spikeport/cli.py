@@ -12,7 +12,7 @@ import os
 import sys
 
 from spikeport import __version__
-from spikeport.errors import SpikeportError
+from spikeport.errors import DataError, SpikeportError
 
 DATASETS = ("digits", "mnist", "nettalk", "nmnist", "dvsgesture", "shd")
 
@@ -89,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="score only the first N validation/test samples (default: all)")
     p.add_argument("--target", choices=("auto", "numpy", "cython"), default="auto",
                    help="Brian2 code generation (default: auto = cython when a compiler works)")
+    p.add_argument("--eta-decay", type=float, default=None, metavar="K",
+                   help="learning-rate schedule (Brian2 backend): epoch e learns with every "
+                        "rule's rate x K^(e-1), K in (0, 1] (default: 1, constant; a resumed "
+                        "training keeps its own)")
     p.add_argument("--restart", action="store_true",
                    help="ignore an artefact already in OUT and start from the spec")
     p.add_argument("--backend", choices=("brian2", "emulator"), default="brian2",
@@ -491,6 +495,10 @@ def _cmd_train(args) -> int:
     if args.backend == "emulator":
         from spikeport.emulator.train import train_fixed
 
+        if args.eta_decay is not None:
+            raise DataError(f"--eta-decay {args.eta_decay} is for the Brian2 backend; the "
+                            "fixed-point rates are set once, at conversion")
+
         metrics = train_fixed(args.spec, args.out, dataset=args.dataset,
                               data_dir=args.data_dir, epochs=args.epochs,
                               train_samples=args.train_samples, eval_samples=args.eval_samples,
@@ -500,6 +508,7 @@ def _cmd_train(args) -> int:
 
         metrics = train(args.spec, args.out, dataset=args.dataset, data_dir=args.data_dir,
                         epochs=args.epochs, train_samples=args.train_samples,
+                        eta_decay=args.eta_decay,
                         eval_samples=args.eval_samples, target=args.target,
                         progress=not args.no_progress, resume=not args.restart)
     print("| epoch | val accuracy | test accuracy | train samples/s |")

@@ -67,3 +67,50 @@ def test_evaluate_cli_bad_artefact(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert "not a trained artefact" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_eta_decay_schedules_every_learning_rate():
+    """Epoch e learns with the rates × K^(e−1): supervised STDP/NACA eta, STDP a±; SBP's f
+    (a ratio to the output change) and homeostasis stay."""
+    from dataclasses import replace
+
+    from spikeport.models.rules import STDP, SupervisedSTDP
+    from spikeport.models.trainer import scheduled
+
+    net = zoo.load("digits_sbp")
+    assert scheduled(net, 0.5, 1) is net                      # K^0 = 1
+    later = scheduled(net, 0.5, 3)                            # K^2 = 0.25
+    out, hid = later.projection("hidden->output"), later.projection("pixels->hidden")
+    assert out.learning.eta == net.projection("hidden->output").learning.eta * 0.25
+    assert hid.learning == net.projection("pixels->hidden").learning
+    assert later.populations == net.populations
+    stdp = net.replace(projections=(replace(net.projections[0], learning=None), replace(
+        net.projections[1], learning=STDP(a_plus=0.02, a_minus=0.03))))
+    rule = scheduled(stdp, 0.5, 2).projection("hidden->output").learning
+    assert (rule.a_plus, rule.a_minus) == (0.01, 0.015)
+    assert isinstance(net.projection("hidden->output").learning, SupervisedSTDP)
+
+
+def test_eta_decay_second_epoch_is_the_halved_spec(tmp_path):
+    """Two epochs at K = 0.5 end with the weights of one epoch, then a second epoch of the
+    same network with its output eta halved by hand (same shuffle and input spikes)."""
+    from dataclasses import replace
+
+    from spikeport.models.artefact import save_artefact
+
+    kw = dict(train_samples=30, eval_samples=10, target="numpy", progress=False)
+    m = train("digits_sbp", tmp_path / "a", epochs=2, eta_decay=0.5, **kw)
+    assert m["eta_decay"] == 0.5
+    train("digits_sbp", tmp_path / "b", epochs=1, **kw)
+    art = load_artefact(tmp_path / "b")
+    out = art.net.projection("hidden->output")
+    halved = art.net.replace(projections=tuple(
+        replace(p, learning=replace(out.learning, eta=out.learning.eta / 2))
+        if p.name == out.name else p for p in art.net.projections))
+    save_artefact(replace(art, net=halved), tmp_path / "b")
+    train("digits_sbp", tmp_path / "b", epochs=2, **kw)
+    wa, wb = load_artefact(tmp_path / "a").weights, load_artefact(tmp_path / "b").weights
+    assert all(np.array_equal(wa[k], wb[k]) for k in wa)
+    with pytest.raises(Exception, match="trained with eta_decay = 0.5, asked to continue "
+                                        "with 0.9"):
+        train("digits_sbp", tmp_path / "a", epochs=3, eta_decay=0.9, **kw)

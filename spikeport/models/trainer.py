@@ -13,13 +13,13 @@ fresh Poisson noise. Both are regenerable from the seeds and sample ids in ``met
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from spikeport import seeds
-from spikeport.errors import DataError
+from spikeport.errors import DataError, SpecError
 from spikeport.models.artefact import (
     Artefact,
     is_artefact,
@@ -81,15 +81,39 @@ def evaluate_weights(net: Network, weights, thresholds, split: Split, dataset: s
             "rates_hz": {p: float(res.spikes[p].mean() / net.dt) for p in res.spikes}}
 
 
+def scheduled(net: Network, eta_decay: float, epoch: int) -> Network:
+    """The network epoch ``epoch`` (1-based) trains with: every learning rate scaled by
+    ``eta_decay**(epoch − 1)`` — supervised STDP's and NACA's ``eta``, STDP's ``a_plus`` and
+    ``a_minus``. SBP's f is a ratio to the output synapses' change, which the decay already
+    scales, and homeostasis regulates rather than learns: neither changes."""
+    from spikeport.models.rules import NACA, STDP, SupervisedSTDP
+
+    k = float(eta_decay) ** (epoch - 1)
+    if k == 1.0:
+        return net
+    projs = []
+    for p in net.projections:
+        rule = p.learning
+        if isinstance(rule, (SupervisedSTDP, NACA)):
+            p = replace(p, learning=replace(rule, eta=rule.eta * k))
+        elif isinstance(rule, STDP):
+            p = replace(p, learning=replace(rule, a_plus=rule.a_plus * k,
+                                            a_minus=rule.a_minus * k))
+        projs.append(p)
+    return replace(net, projections=tuple(projs))
+
+
 def train(spec: str | Path, out: str | Path, dataset: str | None = None,
           data_dir: str | None = None, epochs: int = 1, train_samples: int | None = None,
           eval_samples: int | None = None, target: str = "auto", progress: bool = True,
-          resume: bool = True) -> dict:
+          resume: bool = True, eta_decay: float | None = None) -> dict:
     """`spikeport train`: returns the metrics dict also written to ``OUT/metrics.json``.
 
     ``spec`` is a spec file, a zoo name (``mnist_sbp_nosbp``) or an artefact to continue
     from. With ``resume`` and an artefact
     already in ``out``, training continues from its last finished epoch up to ``epochs``.
+    ``eta_decay``: learning-rate schedule, epoch e learns with the rates × eta_decay^(e−1)
+    (:func:`scheduled`; default 1 = constant, or the resumed training's own schedule).
     """
     from spikeport.models.brian2_sim import predict, simulate
     from spikeport.pipeline import default_dataset, encode_batch, provenance
@@ -103,12 +127,20 @@ def train(spec: str | Path, out: str | Path, dataset: str | None = None,
     dataset = dataset or art.metrics.get("dataset") or default_dataset(net)
     target = resolve_target(target)
     history = list(art.metrics.get("epochs", []))
+    previous = art.metrics.get("eta_decay")
+    if eta_decay is None:
+        eta_decay = 1.0 if previous is None else float(previous)
+    if isinstance(eta_decay, bool) or not 0.0 < float(eta_decay) <= 1.0:
+        raise SpecError(f"train: eta_decay = {eta_decay!r} is invalid; allowed: (0, 1]")
+    if history and previous is not None and float(previous) != float(eta_decay):
+        raise SpecError(f"{out}: trained with eta_decay = {previous}, asked to continue with "
+                        f"{eta_decay}; allowed: the same schedule, or --restart")
     train_split = load_split(net, dataset, data_dir, "train", train_samples)
     evals = {s: load_split(net, dataset, data_dir, s, eval_samples) for s in ("val", "test")}
 
     metrics = dict(art.metrics)
     metrics.update({"network": net.name, "dataset": dataset, "data_dir": data_dir,
-                    "target": target, "seed": net.seed,
+                    "target": target, "seed": net.seed, "eta_decay": float(eta_decay),
                     "splits": {"train": int(len(train_split.y)),
                                **{s: int(len(v.y)) for s, v in evals.items()}},
                     "input_spikes": "regenerable: evaluation encodes with the spec seed; "
@@ -133,8 +165,9 @@ def train(spec: str | Path, out: str | Path, dataset: str | None = None,
             batch = encode_batch(net, train_split.X[order], train_split.y[order], ids, dataset,
                                  "train", seed=seeds.int_seed(net.seed, seeds.INPUT_SPIKES, epoch))
             t0 = time.perf_counter()
-            res = simulate(net, batch.inputs, weights, teacher=batch.teacher, target=target,
-                           progress=progress, learn=True, thresholds=thresholds or None)
+            res = simulate(scheduled(net, eta_decay, epoch), batch.inputs, weights,
+                           teacher=batch.teacher, target=target, progress=progress, learn=True,
+                           thresholds=thresholds or None)
             train_time = time.perf_counter() - t0
             weights, thresholds = res.weights, res.thresholds
             pred = predict(net, res)
