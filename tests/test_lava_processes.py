@@ -379,3 +379,15 @@ def test_plastic_dense_learning_switch():
             d.stop()
     assert np.array_equal(w_off, w0)
     assert not np.array_equal(w_on, w0) and epochs[0] == steps
+
+
+def test_best_impulse_searches_coarser_traces_only_for_rates_it_cannot_realise():
+    """k = 0.1 LSB per trace unit at impulse_max 100: every impulse in [50, 100] times the
+    smallest rule scale 2^-7 gives at least 50/128 = 0.39 (+290%). Searching below, impulse 13
+    gives 13/128 = 0.1016 (+1.6%), the closest of all (12 → 0.094, 14 → 0.109). A rate that
+    fits in the upper half (k = 3.0: 96 · 4/128 = 3.0 exactly) keeps its choice."""
+    from spikeport.converters.lava_rules import best_impulse
+
+    assert best_impulse(0.1, 100) == (50, 1, -7)
+    assert best_impulse(0.1, 100, max_rel_error=0.5) == (13, 1, -7)
+    assert best_impulse(3.0, 100) == best_impulse(3.0, 100, max_rel_error=0.5) == (96, 4, -7)

@@ -302,17 +302,31 @@ def impulse_bound(rate_per_step: float, tau_steps: float) -> int:
     return int(min(TRACE_MAX, max(1, math.floor(TRACE_MAX / (TRACE_HEADROOM * peak)))))
 
 
-def best_impulse(k: float, impulse_max: int, shift: int = 0) -> tuple[int, int, int]:
+def best_impulse(k: float, impulse_max: int, shift: int = 0,
+                 max_rel_error: float | None = None) -> tuple[int, int, int]:
     """Choose (impulse, mantissa, exponent) for a term realising ``k`` LSB per float trace
     unit: impulse in [impulse_max/2, impulse_max], ``m·2^e/2^shift ≈ k/impulse``; the impulse
-    with the smallest relative error wins (ties: the larger impulse)."""
-    best = None
-    for imp in range(max(1, impulse_max // 2), impulse_max + 1):
-        m, e = fit_scale(k / imp, shift)
-        err = abs(scale_value(m, e, shift) * imp / k - 1.0)
-        key = (round(err, 12), -imp)
-        if best is None or key < best[0]:
-            best = (key, imp, m, e)
+    with the smallest relative error wins (ties: the larger impulse).
+
+    With ``max_rel_error``, when no impulse of that range comes within it (a rate below the
+    smallest rule scale 2^−7 at that impulse), smaller impulses are searched too: a coarser
+    trace that realises the rate beats a refused conversion. Rates that fit are unaffected."""
+    def search(lo: int, hi: int):
+        best = None
+        for imp in range(lo, hi + 1):
+            m, e = fit_scale(k / imp, shift)
+            err = abs(scale_value(m, e, shift) * imp / k - 1.0)
+            key = (round(err, 12), -imp)
+            if best is None or key < best[0]:
+                best = (key, imp, m, e)
+        return best
+
+    half = max(1, impulse_max // 2)
+    best = search(half, impulse_max)
+    if max_rel_error is not None and best[0][0] > max_rel_error and half > 1:
+        lower = search(1, half - 1)
+        if lower[0] < best[0]:
+            best = lower
     return best[1], best[2], best[3]
 
 
@@ -358,7 +372,7 @@ def supervised_stdp_plan(rule: SupervisedSTDP, lsb_per_unit: float, dt: float,
     """
     tau, tau_exact = trace_tau_steps(rule.tau_pre, dt, f"{where}.learning", "tau_pre")
     k = rule.eta * lsb_per_unit
-    imp, m, e = best_impulse(k, impulse_max)
+    imp, m, e = best_impulse(k, impulse_max, max_rel_error=max_rel_error)
     j_max = min(TEACHER_J_MAX, e - EXPONENT_RANGE[0])
     j = j_max if teacher_j is None else teacher_j
     if not 0 <= j <= j_max:
@@ -389,9 +403,11 @@ def supervised_stdp_plan(rule: SupervisedSTDP, lsb_per_unit: float, dt: float,
                     rates=rates, traces=(Trace("x1", imp, tau, tau_exact),), notes=notes)
 
 
-def teacher_j_max(rule: SupervisedSTDP, lsb_per_unit: float, impulse_max: int) -> int:
-    """The largest j a supervised plan for this projection allows (see supervised_stdp_plan)."""
-    _, _, e = best_impulse(rule.eta * lsb_per_unit, impulse_max)
+def teacher_j_max(rule: SupervisedSTDP, lsb_per_unit: float, impulse_max: int,
+                  max_rel_error: float = 0.5) -> int:
+    """The largest j a supervised plan for this projection allows (see supervised_stdp_plan;
+    ``max_rel_error`` as given to it)."""
+    _, _, e = best_impulse(rule.eta * lsb_per_unit, impulse_max, max_rel_error=max_rel_error)
     return min(TEACHER_J_MAX, e - EXPONENT_RANGE[0])
 
 

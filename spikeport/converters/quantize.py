@@ -714,7 +714,7 @@ def quantize(net: Network, weights: dict[str, np.ndarray],
     j_pop: dict[str, int] = {}
     for proj in sup:
         j = teacher_j_max(proj.learning, fixed_proj[proj.name].lsb_per_unit,
-                          imp_max(proj.pre, proj.learning.tau_pre))
+                          imp_max(proj.pre, proj.learning.tau_pre), opts.max_rate_error)
         j_pop[proj.post] = min(j_pop.get(proj.post, j), j)
     teacher_y = gate_y = 0
     for proj in net.projections:
