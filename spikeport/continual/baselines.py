@@ -119,10 +119,14 @@ class SpikingLearner:
                        target=self.target, progress=self.progress, learn=True,
                        thresholds=self.thresholds or None, labels=batch.labels)
         self.weights, self.thresholds = res.weights, res.thresholds
+        self._count(split, res)
+
+    def _count(self, split: Split, res) -> None:
+        """Add one learning run's samples, steps and spikes to the learning cost."""
         self.samples += len(split)
-        self.steps += len(split) * net.steps_per_sample
+        self.steps += len(split) * self.net.steps_per_sample
         for pop, spk in res.spikes.items():
-            self.spikes[pop] += int(spk.sum())
+            self.spikes[pop] = self.spikes.get(pop, 0) + int(spk.sum())
 
     def end_task(self, split: Split, task: int) -> None:
         return None
@@ -156,15 +160,14 @@ class SpikingLearner:
 
     def scores(self, split: Split) -> np.ndarray:
         """Readout spike counts per class, (n, C), learning off."""
-        from spikeport.models.brian2_sim import simulate
+        from spikeport.models.brian2_sim import class_counts, simulate
 
         net = self.net
         batch = self._eval_batch(split)
         res = simulate(net, batch.inputs, self.weights, teacher=batch.teacher,
                        target=self.target, progress=self.progress, learn=False,
                        thresholds=self.thresholds or None)
-        counts = res.counts(net.readout.population)
-        return counts.reshape(len(split), net.readout.n_classes, -1).sum(axis=2)
+        return class_counts(net, res.counts(net.readout.population))
 
     def predict(self, split: Split, seen) -> np.ndarray:
         s = self.scores(split)
@@ -201,21 +204,18 @@ class ChipLearner(SpikingLearner):
     def train_epoch(self, split: Split, task: int, epoch: int) -> None:
         from spikeport.sweep.jobs import add_ops
 
-        net = self.net
         batch = self._train_batch(split, task, epoch)
         res = self.run(self.fixed, batch.inputs, batch.teacher, True, batch.labels)
         self.fixed = self.fixed.with_learned(weights=res.weights, thresholds=res.thresholds)
         add_ops(self.ops, res.ops)
-        self.samples += len(split)
-        self.steps += len(split) * net.steps_per_sample
-        for pop, spk in res.spikes.items():
-            self.spikes[pop] = self.spikes.get(pop, 0) + int(spk.sum())
+        self._count(split, res)
 
     def scores(self, split: Split) -> np.ndarray:
+        from spikeport.models.brian2_sim import class_counts
+
         net = self.net
         res = self.run(self.fixed, self._eval_batch(split).inputs, None, False, None)
-        counts = res.counts(net.readout.population)
-        return counts.reshape(len(split), net.readout.n_classes, -1).sum(axis=2)
+        return class_counts(net, res.counts(net.readout.population))
 
     def learning_cost(self) -> dict:
         """Op counters of every learning run, summed, and their dynamic energy per profile

@@ -148,10 +148,10 @@ def run_continual(source, out: str | Path | None = None, tasks: str = "1",
                                      if test_per_class is None else
                                      min(test_per_class, int((splits.test.y == c).sum()))
                                      for c in cfg.classes))
-    result["learning_phase_cost"] = ("spiking methods: measured Brian2 activity in "
-                                     "learning_cost; op counts and energy on the hardware "
-                                     "profiles come from the Lava/emulator backend (hook: "
-                                     "learning_cost.ops, learning_cost.energy)")
+    result["learning_phase_cost"] = ("Brian2 methods: measured activity in learning_cost "
+                                     "(samples, steps, spikes); snn_chip: op counters of its "
+                                     "fixed-point learning runs and their energy per hardware "
+                                     "profile (learning_cost.ops, learning_cost.energy)")
     result["provenance"] = provenance(net, spec=str(source), target=target)
     if out is not None:
         write_outputs(result, out, trained)

@@ -420,14 +420,16 @@ def stdp_plan(rule: STDP, lsb_per_unit: float, dt: float, impulse_max_pre: int,
     products, rates, traces = [], [], []
     x_imp = y_imp = 0
     if rule.a_minus > 0:
-        y_imp, m, e = best_impulse(rule.a_minus * lsb_per_unit, impulse_max_post)
+        y_imp, m, e = best_impulse(rule.a_minus * lsb_per_unit, impulse_max_post,
+                                    max_rel_error=max_rel_error)
         products.append(("x0", ("y1",), -m, e))
         rates.append(_check_rate(Rate("a_minus (x0*y1)", "a_minus", rule.a_minus,
                                       scale_value(m, e) * y_imp / lsb_per_unit, -m, e, 0),
                                  f"{where}.learning", max_rel_error))
         traces.append(Trace("y1", y_imp, tau_m, tau_m_exact))
     if rule.a_plus > 0:
-        x_imp, m, e = best_impulse(rule.a_plus * lsb_per_unit, impulse_max_pre)
+        x_imp, m, e = best_impulse(rule.a_plus * lsb_per_unit, impulse_max_pre,
+                                    max_rel_error=max_rel_error)
         products.append(("y0", ("x1",), m, e))
         rates.append(_check_rate(Rate("a_plus (y0*x1)", "a_plus", rule.a_plus,
                                       scale_value(m, e) * x_imp / lsb_per_unit, m, e, 0),

@@ -83,14 +83,18 @@ class SimResult:
         return self.spikes[population].sum(axis=1)
 
 
+def class_counts(net: Network, counts: np.ndarray) -> np.ndarray:
+    """Readout spikes per sample and class, (n_samples, n_classes): each class's block of
+    readout neurons summed (``counts``: spikes per sample and readout neuron)."""
+    if net.readout is None:
+        raise SpecError(f"network '{net.name}': no readout population to classify with")
+    return counts.reshape(counts.shape[0], net.readout.n_classes, -1).sum(axis=2)
+
+
 def readout_labels(net: Network, counts: np.ndarray) -> np.ndarray:
     """Predicted class per sample: the block of readout neurons with the most spikes; ties go
     to the lowest class index (``np.argmax`` keeps the first maximum)."""
-    if net.readout is None:
-        raise SpecError(f"network '{net.name}': no readout population to classify with")
-    n_classes = net.readout.n_classes
-    per_class = counts.reshape(counts.shape[0], n_classes, -1).sum(axis=2)
-    return np.argmax(per_class, axis=1)
+    return np.argmax(class_counts(net, counts), axis=1)
 
 
 def predict(net: Network, result) -> np.ndarray:
