@@ -1,39 +1,54 @@
 # spikeport — `make demo` and `make test` each build .venv on first use.
 #
-# lava-nc 0.10 needs Python 3.10 exactly. On these machines `python3.10` on PATH may be a
-# pyenv shim that fails unless pyenv selects it, so each candidate is *run* before it is used.
+# .venv is built from the system `python3` if it is >= 3.11, else from the newest working
+# python3.13 / python3.12 / python3.11 (on PATH or under pyenv); `make PYTHON=/path/to/python3.x
+# test` chooses one (a different interpreter rebuilds .venv). scripts/find_python.sh runs each
+# candidate before trusting it: pyenv installs shims that exist and fail.
+#
+# Lava (lava-nc 0.10.0, the reference fixed-point simulator) is installed into the same venv by
+# `python -m spikeport.lava_processes.install`: without dependency resolution (its metadata
+# refuses Python >= 3.11 and numpy 2, on which it runs), with the packages it imports, and with
+# its one-line fix for Python >= 3.11 (see that module's docstring). `make lava` re-runs it.
 
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-PYTHON310 ?= $(shell for c in python3.10 $$(pyenv root 2>/dev/null)/versions/3.10*/bin/python3.10 /usr/bin/python3.10 /usr/local/bin/python3.10; do \
-	  if [ -x "$$(command -v $$c 2>/dev/null)" ] && $$c -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1; then echo $$c; break; fi; done)
+# the interpreter the venv is (or will be) built from; empty when none fits
+BASE_PYTHON := $(shell scripts/find_python.sh $(PYTHON))
 
-.PHONY: all demo test lint venv clean
+.PHONY: all demo test lint lava venv clean check-python
 
 all: test
 
-$(STAMP): pyproject.toml
-	@if [ -z "$(PYTHON310)" ]; then \
-	  echo "error: no working Python 3.10 found (lava-nc 0.10 requires exactly 3.10)."; \
-	  echo "Install it, e.g. 'pyenv install 3.10.13', or 'apt-get install python3.10 python3.10-venv',"; \
-	  echo "or pass PYTHON310=/path/to/python3.10 to make."; exit 1; fi
-	@echo "building $(VENV) from $(PYTHON310)"
-	@test -x $(PY) || $(PYTHON310) -m venv $(VENV)
+check-python:
+	@if [ -z "$(BASE_PYTHON)" ]; then scripts/find_python.sh $(PYTHON) >/dev/null; exit 1; fi
+	@if [ -e $(VENV) ] && [ "$$(readlink -f "$$($(PY) -c 'import sys; print(sys._base_executable)' 2>/dev/null)")" \
+	      != "$$(readlink -f $(BASE_PYTHON))" ]; then \
+	  echo "$(VENV) was built from another Python; rebuilding it from $(BASE_PYTHON)"; \
+	  rm -rf $(VENV); fi
+
+$(STAMP): pyproject.toml spikeport/lava_processes/install.py
+	@echo "building $(VENV) from $(BASE_PYTHON) ($$($(BASE_PYTHON) --version))"
+	@test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[events,dev]"
+	$(PY) -m spikeport.lava_processes.install
 	@touch $(STAMP)
 
-venv: $(STAMP)
+venv: check-python
+	@$(MAKE) --no-print-directory $(STAMP)
 
-demo: $(STAMP)
+lava: venv
+	$(PY) -m spikeport.lava_processes.install
+
+demo: venv
 	$(VENV)/bin/spikeport demo
 
-test: $(STAMP)
-	$(PY) -m pytest -q -p no:cacheprovider
+test: venv
+	SPIKEPORT_REQUIRE_LAVA=1 $(PY) -m pytest -q -p no:cacheprovider
 
-lint: $(STAMP)
-	$(VENV)/bin/ruff check spikeport tests benchmarks
+lint: venv
+	$(VENV)/bin/ruff check spikeport tests benchmarks scripts
 
 clean:
 	rm -rf $(VENV) build *.egg-info

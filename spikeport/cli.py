@@ -29,6 +29,12 @@ def _add_data_args(p: argparse.ArgumentParser, default_split: str | None = "test
                        help=f"which fixed split of the dataset to use (default: {default_split})")
 
 
+BACKEND_HELP = ("fixed-point backend: emulator, spikeport's compiled emulator, bit-exact to Lava "
+                "(same spikes, weights and op counts) and tens to hundreds of times faster "
+                "(default); lava, Lava's CPU simulator (Loihi2SimCfg fixed_pt) in a subprocess, "
+                "the reference (installed by `python -m spikeport.lava_processes.install`)")
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -131,13 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_convert)
 
     p = sub.add_parser(
-        "run", help="run a converted network on Lava or the emulator (inference or on-chip "
-                    "learning)",
-        description="Run OUT/fixed on Lava's CPU simulator (Loihi2SimCfg, fixed_pt) in a "
-                    "subprocess with a timeout, or on the bit-exact emulator (--backend "
-                    "emulator). --infer (default) scores the test split; --learn keeps learning "
+        "run", help="run a converted network in fixed point, emulator or Lava (inference or "
+                    "on-chip learning)",
+        description="Run OUT/fixed on the bit-exact emulator (default) or on Lava's CPU "
+                    "simulator (--backend lava: Loihi2SimCfg, fixed_pt, in a subprocess with a "
+                    "timeout). --infer (default) scores the test split; --learn keeps learning "
                     "on chip over training samples and writes OUT/fixed_learned/. Results: "
-                    "OUT/{lava,emulator}_{infer,learn}.json/.npz.")
+                    "OUT/{emulator,lava}_{infer,learn}.json/.npz.")
     p.add_argument("out", metavar="OUT", help="run directory written by convert or deploy")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--learn", action="store_true", help="learn on chip (train split)")
@@ -149,10 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="dataset split (default: train with --learn, test otherwise)")
     p.add_argument("--learned", action="store_true",
                    help="run OUT/fixed_learned (after --learn) instead of OUT/fixed")
-    p.add_argument("--backend", choices=("lava", "emulator"), default="lava",
-                   help="lava: Lava's CPU simulator (Loihi2SimCfg fixed_pt) in a subprocess; "
-                        "emulator: spikeport's compiled emulator, bit-exact to it (same spikes, "
-                        "weights and op counts) and hundreds of times faster (default: lava)")
+    p.add_argument("--backend", choices=("emulator", "lava"), default="emulator",
+                   help=BACKEND_HELP)
     p.add_argument("--timeout", type=float, default=3600.0,
                    help="seconds before the Lava run is killed (default: 3600)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -161,10 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser(
-        "deploy", help="train if needed, convert, run on Lava, compare with Brian2",
+        "deploy", help="train if needed, convert, run in fixed point, compare with Brian2",
         description="One step from a spec to the emulated chip: train in Brian2 (when given a "
-                    "spec), quantize, run inference on Lava, run the Brian2 reference on the "
-                    "same input spikes and summarise both (OUT/deploy.md/.json).")
+                    "spec), quantize, run inference in fixed point (the bit-exact emulator, or "
+                    "Lava with --backend lava), run the Brian2 reference on the same input "
+                    "spikes and summarise both (OUT/deploy.md/.json).")
     p.add_argument("source", help="spec YAML, zoo name, or trained artefact")
     p.add_argument("-o", "--out", required=True, metavar="OUT", help="run directory")
     p.add_argument("--epochs", type=_positive_int, default=8,
@@ -174,21 +179,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_args(p, default_split=None)
     p.add_argument("--target", choices=("auto", "numpy", "cython"), default="auto",
                    help="Brian2 code generation for training (default: auto)")
+    p.add_argument("--backend", choices=("emulator", "lava"), default="emulator",
+                   help=BACKEND_HELP)
     p.add_argument("--timeout", type=float, default=3600.0, help="Lava run timeout (s)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     p.set_defaults(func=_cmd_deploy)
 
     p = sub.add_parser(
-        "energy", help="energy and time of a Lava run's measured op counts on chip profiles",
-        description="Price the op counts measured inside a Lava run (OUT/lava_infer.json, "
-                    "OUT/lava_learn.json) with hardware profiles: every figure a range with "
-                    "its sources; operations without a published energy are counted and "
-                    "reported as missing. The learning phase is also given per epoch and to a "
-                    "threshold accuracy (from OUT/artefact/metrics.json), beside backprop "
-                    "baselines: a numpy MLP of the same shape trained to the same threshold "
-                    "(compute only, Horowitz 45 nm) and a measured H100 (whole device). "
+        "energy", help="energy and time of a fixed-point run's measured op counts on chip "
+                       "profiles",
+        description="Price the op counts measured inside a fixed-point run "
+                    "(OUT/{emulator,lava}_{infer,learn}.json) with hardware profiles: every "
+                    "figure a range with its sources; operations without a published energy "
+                    "are counted and reported as missing. The learning phase is also given "
+                    "per epoch and to a threshold accuracy (from OUT/artefact/metrics.json), "
+                    "beside backprop baselines: a numpy MLP of the same shape trained to the "
+                    "same threshold (compute only, Horowitz 45 nm) and a measured H100 (whole "
+                    "device). "
                     "Writes OUT/energy.json, OUT/energy.md and OUT/energy.png.")
-    p.add_argument("out", metavar="OUT", help="run directory with Lava runs")
+    p.add_argument("out", metavar="OUT", help="run directory with fixed-point runs")
     p.add_argument("--profile", action="append", default=None,
                    help="profile name (loihi1, loihi2) or a .toml path; repeatable "
                         "(default: loihi1 and loihi2)")
@@ -201,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="dataset folder for the MLP baseline (default: the artefact's, else "
                         "the dataset's default)")
     p.add_argument("--backend", choices=("lava", "emulator"), default=None,
-                   help="whose run summaries to price (default: Lava's, else the emulator's; "
+                   help="whose run summaries to price (default: the emulator's, else Lava's; "
                         "both count the same operations)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=_cmd_energy)
@@ -219,11 +228,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "demo", help="the end-to-end demo on the digits network",
         description="Print the spike summary of examples/digits_sbp.yaml in the Brian2 "
-                    "reference, then deploy it: train in Brian2 (5 epochs), convert to Lava "
-                    "fixed point, run 100 test digits on Lava and compare with the Brian2 "
-                    "reference on the same input spikes.")
+                    "reference, then deploy it: train in Brian2 (5 epochs), convert to Loihi "
+                    "fixed point, run 100 test digits on the bit-exact emulator (or Lava, "
+                    "--backend lava) and compare with the Brian2 reference on the same input "
+                    "spikes.")
     p.add_argument("--spec", default=None, help="spec to demo (default: examples/digits_sbp.yaml)")
     p.add_argument("-o", "--out", default=None, help="run directory (default: runs/demo)")
+    p.add_argument("--backend", choices=("emulator", "lava"), default="emulator",
+                   help=BACKEND_HELP)
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser(
@@ -252,8 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="training samples for the learning phase (default: --samples)")
     p.add_argument("--no-learn", action="store_true", help="skip the learning phase")
     _add_data_args(p, default_split=None)
-    p.add_argument("--backend", choices=("lava", "emulator"), default="lava",
-                   help="fixed-point backend (default: lava)")
+    p.add_argument("--backend", choices=("emulator", "lava"), default="emulator",
+                   help=BACKEND_HELP)
     p.add_argument("--target", choices=("auto", "numpy", "cython"), default="auto",
                    help="Brian2 code generation (default: auto)")
     p.add_argument("--tau-vr", type=float, default=10.0, metavar="MS",
@@ -477,6 +489,18 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Load a spec, run every check, print the normalised YAML.")
     p.add_argument("spec")
     p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser(
+        "doctor", help="describe this installation (paste it into a bug report)",
+        description="One screen: Python and platform, the versions of the packages spikeport "
+                    "uses, whether Lava is installed, fixed for Python >= 3.11 and importable, "
+                    "whether Brian2's Cython target compiles here, and the data folders "
+                    "found. Exit 0 when spikeport is usable, 1 with the reason when not.")
+    p.add_argument("--no-cython", action="store_true",
+                   help="skip the Cython compile check (it compiles a tiny network, ~10 s the "
+                        "first time)")
+    p.add_argument("--json", action="store_true", help="print the facts as JSON")
+    p.set_defaults(func=_cmd_doctor)
     return parser
 
 
@@ -575,7 +599,8 @@ def _cmd_deploy(args) -> int:
 
     summary = deploy(args.source, args.out, epochs=args.epochs, samples=args.samples,
                      dataset=args.dataset, data_dir=args.data_dir, target=args.target,
-                     progress=not args.no_progress, timeout=args.timeout)
+                     progress=not args.no_progress, timeout=args.timeout,
+                     backend=args.backend)
     print(format_deploy(summary))
     print(f"\neverything is in {args.out}")
     return 0
@@ -612,8 +637,16 @@ def _cmd_map(args) -> int:
 def _cmd_demo(args) -> int:
     from spikeport.pipeline import demo
 
-    print(demo(args.spec, args.out))
+    print(demo(args.spec, args.out, backend=args.backend))
     return 0
+
+
+def _cmd_doctor(args) -> int:
+    from spikeport.doctor import diagnose, format_doctor
+
+    report = diagnose(cython=not args.no_cython)
+    print(json.dumps(report, indent=2) if args.json else format_doctor(report))
+    return 1 if report["problems"] else 0
 
 
 def _cmd_validate(args) -> int:

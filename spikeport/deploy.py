@@ -7,11 +7,12 @@ A run directory holds everything one deployment produced; later commands take it
       spec.yaml            the network spec (what encodes the inputs)
       fixed/               fixed-point network: network.json + weights.npz (Lava's input)
       quantization.json    per-layer quantization report (also .md)
-      lava_infer.json      a Lava run's summary (accuracy, rates, op counts); lava_learn.json
-      lava_infer.npz       its spikes, input spikes, labels; lava_learn.npz adds learned weights
-      emulator_infer.json  the same from the bit-exact emulator (``run --backend emulator``)
+      emulator_infer.json  a fixed-point run's summary (accuracy, rates, op counts) on the
+                           bit-exact emulator (the default backend); emulator_learn.json
+      emulator_infer.npz   its spikes, input spikes, labels; *_learn.npz adds learned weights
+      lava_infer.json/.npz the same from Lava's simulator (``--backend lava``, the reference)
       fixed_learned/       the fixed-point network after on-chip learning
-      deploy.json / .md    deploy's summary: Brian2 reference vs Lava on the same samples
+      deploy.json / .md    deploy's summary: Brian2 reference vs fixed point on the same samples
       energy.json/.md/.png energy on the chip profiles, with baselines (``spikeport energy``)
 
 Lava runs go through a subprocess with a timeout (Lava can hang and leak shared memory).
@@ -82,7 +83,7 @@ def run_on_lava(out: str | Path, learn: bool = False, samples: int = 100,
 def run_fixed(out: str | Path, learn: bool = False, samples: int = 100,
               dataset: str | None = None, data_dir: str | None = None,
               split: str | None = None, use_learned: bool = False, timeout: float = 3600,
-              batch=None, backend: str = "lava", progress: bool = False) -> dict:
+              batch=None, backend: str = "emulator", progress: bool = False) -> dict:
     """`spikeport run`: inference (default: test split) or learning (default: train split) of
     the fixed-point network for ``samples`` samples, on Lava (a subprocess with ``timeout``)
     or on the bit-exact emulator; writes ``{backend}_{infer,learn}.json/.npz``. Inference
@@ -146,13 +147,20 @@ def run_fixed(out: str | Path, learn: bool = False, samples: int = 100,
 
 def deploy(source: str | Path, out: str | Path, epochs: int = 8, samples: int = 100,
            dataset: str | None = None, data_dir: str | None = None, target: str = "auto",
-           progress: bool = True, timeout: float = 3600) -> dict:
-    """`spikeport deploy`: train in Brian2 if given a spec → convert → Lava inference on
-    ``samples`` test samples → the Brian2 reference on the same input spikes → summary."""
+           progress: bool = True, timeout: float = 3600, backend: str = "emulator") -> dict:
+    """`spikeport deploy`: train in Brian2 if given a spec → convert → fixed-point inference
+    on ``samples`` test samples (the emulator by default, or Lava) → the Brian2 reference on
+    the same input spikes → summary (the fixed-point run under ``"fixed"``)."""
     from spikeport.models.brian2_sim import predict, simulate
     from spikeport.models.trainer import train
     from spikeport.pipeline import load_batch
 
+    if backend not in BACKENDS:
+        raise DataError(f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
+    if backend == "lava":
+        from spikeport.lava_processes import require_lava
+
+        require_lava()        # before training, not after
     out = Path(out)
     source = Path(source)
     t0 = time.perf_counter()
@@ -164,47 +172,56 @@ def deploy(source: str | Path, out: str | Path, epochs: int = 8, samples: int = 
     net = art.net
     report = convert(source, out)
     batch = load_batch(net, dataset or art.metrics.get("dataset"), data_dir, "test", samples)
-    lava = run_on_lava(out, learn=False, batch=batch, timeout=timeout)
+    fixed_run = run_fixed(out, learn=False, batch=batch, timeout=timeout, backend=backend,
+                          progress=progress)
     ref = simulate(net, batch.inputs, art.weights, batch.teacher, target="numpy",
                    thresholds=art.thresholds or None)
     summary = {"network": net.name, "artefact": str(source), "samples": int(len(batch.labels)),
                "dataset": batch.dataset, "split": batch.split,
                "quantization": {p: r.get("scale") for p, r in
                                 report.get("populations", {}).items()},
-               "lava": {k: v for k, v in lava.items() if not k.startswith("_")},
+               "backend": backend,
+               "fixed": {k: v for k, v in fixed_run.items() if not k.startswith("_")},
                "wall_time_s": time.perf_counter() - t0}
     if net.readout is not None:
         ref_pred = predict(net, ref)
-        lava_pred = predict(net, lava["_result"])
+        fixed_pred = predict(net, fixed_run["_result"])
         summary["brian2_accuracy"] = float((ref_pred == batch.labels).mean())
-        summary["lava_accuracy"] = float((lava_pred == batch.labels).mean())
-        summary["classification_agreement"] = float((ref_pred == lava_pred).mean())
+        summary["fixed_accuracy"] = float((fixed_pred == batch.labels).mean())
+        summary["classification_agreement"] = float((ref_pred == fixed_pred).mean())
+    fixed_res = fixed_run["_result"]
     summary["spike_count_correlation"] = {
-        p: float(np.corrcoef(ref.counts(p).ravel(), lava["_result"].counts(p).ravel())[0, 1])
-        for p in ref.spikes if ref.counts(p).std() > 0 and lava["_result"].counts(p).std() > 0}
+        p: float(np.corrcoef(ref.counts(p).ravel(), fixed_res.counts(p).ravel())[0, 1])
+        for p in ref.spikes if ref.counts(p).std() > 0 and fixed_res.counts(p).std() > 0}
     from spikeport.hw_profiles.energy import energy_digest, write_energy
 
-    summary["energy"] = energy_digest(write_energy(out, data_dir=data_dir))
+    summary["energy"] = energy_digest(write_energy(out, data_dir=data_dir, backend=backend))
     atomic_write_json(out / "deploy.json", summary)
     atomic_write_text(out / "deploy.md", format_deploy(summary) + "\n")
     return summary
 
 
+BACKEND_TITLES = {"lava": "Lava fixed_pt",
+                  "emulator": "emulator (fixed point, bit-exact to Lava)"}
+
+
 def format_deploy(s: dict) -> str:
-    lines = [f"# {s['network']}: Brian2 reference vs Lava fixed point", "",
+    title = BACKEND_TITLES.get(s["backend"], s["backend"])
+    lines = [f"# {s['network']}: Brian2 reference vs {title}", "",
              f"{s['samples']} {s['dataset']} samples ({s['split']} split), the same input "
              "spikes for both backends.", ""]
-    if "lava_accuracy" in s:
+    if "fixed_accuracy" in s:
         lines += ["| backend | accuracy |", "|---|---:|",
                   f"| Brian2 (float) | {100 * s['brian2_accuracy']:.1f}% |",
-                  f"| Lava fixed_pt | {100 * s['lava_accuracy']:.1f}% |", "",
+                  f"| {title} | {100 * s['fixed_accuracy']:.1f}% |", "",
                   f"Same predicted class on {100 * s['classification_agreement']:.1f}% of samples."]
     if s["spike_count_correlation"]:
-        lines += ["", "| population | spike-count correlation | Lava rate (Hz) |",
+        lines += ["", f"| population | spike-count correlation | {s['backend']} rate (Hz) |",
                   "|---|---:|---:|"]
         for p, c in s["spike_count_correlation"].items():
-            lines.append(f"| {p} | {c:.3f} | {s['lava']['rates_hz'].get(p, 0):.1f} |")
-    lines += ["", f"Lava: {s['lava']['steps_per_s']:.0f} steps/s; total {s['wall_time_s']:.0f} s."]
+            lines.append(f"| {p} | {c:.3f} | {s['fixed']['rates_hz'].get(p, 0):.1f} |")
+    lines += ["", f"{s['backend']}: {s['fixed']['steps_per_s']:.0f} steps/s; total "
+              f"{s['wall_time_s']:.0f} s."]
     if s.get("energy"):
         from spikeport.hw_profiles.energy import format_energy_digest
 

@@ -206,9 +206,11 @@ def repo_root() -> Path:
     return Path(__file__).resolve().parents[1]
 
 
-def demo(spec: str | Path | None = None, out: str | Path | None = None) -> str:
-    """`make demo`: deploy the digits network — train it in Brian2, convert it to Lava fixed
-    point, run it on Lava and compare with the Brian2 reference on the same test spikes."""
+def demo(spec: str | Path | None = None, out: str | Path | None = None,
+         backend: str = "emulator") -> str:
+    """`make demo`: deploy the digits network — train it in Brian2, convert it to Loihi fixed
+    point, run it on ``backend`` (the bit-exact emulator by default, or Lava) and compare with
+    the Brian2 reference on the same test spikes."""
     from spikeport.deploy import deploy, format_deploy
 
     spec = Path(spec) if spec else repo_root() / "examples" / "digits_sbp.yaml"
@@ -216,5 +218,5 @@ def demo(spec: str | Path | None = None, out: str | Path | None = None) -> str:
     untrained = run_simulate(spec, samples=50, split="test", progress=True)
     print("Brian2 reference, untrained network:\n" + format_summary(untrained) + "\n",
           flush=True)
-    summary = deploy(spec, out, epochs=5, samples=100, progress=True)
+    summary = deploy(spec, out, epochs=5, samples=100, progress=True, backend=backend)
     return format_deploy(summary) + f"\n\neverything is in {out}"

@@ -1,5 +1,6 @@
 """Shared fixtures. Lava tests carry the ``lava`` marker (registered in pyproject.toml)."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -19,3 +20,27 @@ def shared_data() -> Path:
     if not path.is_dir():
         pytest.fail(f"{path} is missing: CI runs with ../shared beside the clone")
     return path
+
+
+def _lava_importable() -> bool:
+    from spikeport.lava_processes.install import lava_spec
+
+    return lava_spec() is not None
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that need Lava are marked ``lava`` or import it at module level (``importorskip``).
+    ``make test`` sets SPIKEPORT_REQUIRE_LAVA=1: there, a missing Lava is an error, never a
+    quiet skip (the Makefile installs it)."""
+    if os.environ.get("SPIKEPORT_REQUIRE_LAVA") == "1" and not _lava_importable():
+        raise pytest.UsageError("SPIKEPORT_REQUIRE_LAVA=1 but Lava is not installed: run "
+                                "`python -m spikeport.lava_processes.install` (make does)")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Say how many Lava tests ran (the closing count of `make test`)."""
+    stats = terminalreporter.stats
+    ran = [r for key in ("passed", "failed", "error") for r in stats.get(key, [])
+           if getattr(r, "when", "call") == "call" and "lava" in r.keywords]
+    skipped = [r for r in stats.get("skipped", []) if "lava" in getattr(r, "keywords", {})]
+    terminalreporter.write_line(f"Lava tests: {len(ran)} run, {len(skipped)} skipped")

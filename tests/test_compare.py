@@ -285,6 +285,7 @@ def lava_run(spec, tmp_path_factory):
     out = tmp_path_factory.mktemp("cmp") / "out"
     code = main(["compare", str(spec), "-o", str(out), "--samples", "4", "--learn-samples", "4",
                  "--checkpoints", "2", "--target", "numpy", "--timeout", TIMEOUT,
+                 "--backend", "lava",
                  "--no-progress", "--fail-under", "accuracy=0", "--sweep-bits", "8,3",
                  "--fail-under", "hidden.match_rate=1.5", "--fail-over", "van_rossum=100"])
     return out, code

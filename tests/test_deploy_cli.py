@@ -165,7 +165,7 @@ def test_run_without_fixed_network_exits_2_with_one_line(tmp_path, capsys):
 @pytest.mark.lava
 def test_run_infer_summary(converted, capsys):
     code, stdout, _ = cli(capsys, "run", converted, "--infer", "--samples", "4", "--json",
-                          "--timeout", TIMEOUT)
+                          "--timeout", TIMEOUT, "--backend", "lava")
     assert code == 0
     s = json.loads(stdout)
     assert s["mode"] == "infer" and s["samples"] == 4
@@ -184,7 +184,7 @@ def test_run_infer_summary(converted, capsys):
 @pytest.mark.lava
 def test_run_learn_writes_learned_network_and_masked_synapses_stay(converted, capsys):
     code, stdout, _ = cli(capsys, "run", converted, "--learn", "--samples", "6", "--json",
-                          "--timeout", TIMEOUT)
+                          "--timeout", TIMEOUT, "--backend", "lava")
     assert code == 0
     s = json.loads(stdout)
     assert s["mode"] == "learn" and s["split"] == "train"
@@ -208,7 +208,7 @@ def test_run_learn_writes_learned_network_and_masked_synapses_stay(converted, ca
     assert changed > 0
     # the learned network runs
     code, stdout, _ = cli(capsys, "run", converted, "--learned", "--samples", "2", "--json",
-                          "--timeout", TIMEOUT)
+                          "--timeout", TIMEOUT, "--backend", "lava")
     assert code == 0
     assert json.loads(stdout)["fixed_network"].endswith("fixed_learned")
 
@@ -217,11 +217,12 @@ def test_run_learn_writes_learned_network_and_masked_synapses_stay(converted, ca
 def test_deploy_tiny_artefact_compares_brian2_and_lava(artefact, tmp_path, capsys):
     out = tmp_path / "deploy"
     code, stdout, _ = cli(capsys, "deploy", artefact, "-o", out, "--samples", "5",
-                          "--no-progress", "--timeout", TIMEOUT)
+                          "--no-progress", "--timeout", TIMEOUT, "--backend", "lava")
     assert code == 0
     s = json.loads((out / "deploy.json").read_text())
     assert s["samples"] == 5 and s["split"] == "test" and s["dataset"] == "digits"
-    for key in ("brian2_accuracy", "lava_accuracy", "classification_agreement"):
+    assert s["backend"] == "lava" and s["fixed"]["backend"] == "lava"
+    for key in ("brian2_accuracy", "fixed_accuracy", "classification_agreement"):
         assert 0.0 <= s[key] <= 1.0, key
     # same input spikes, same network: the hidden layers' spike counts track each other
     assert s["spike_count_correlation"].get("hidden", 0.0) > 0.5

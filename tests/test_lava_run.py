@@ -182,10 +182,12 @@ def test_subprocess_timeout_kills_the_group_and_its_shared_memory(tmp_path):
     net = _net()
     fixed = quantize(net, initial_weights(net))
     fixed.save(tmp_path / "fixed")
-    _write_inputs(tmp_path / "inputs.npz", _batch(net, 400))  # ~12k steps: far beyond 4 s
+    # ~60k steps: minutes at Lava's ~1k steps/s; 20 s leave room for Lava's import and
+    # compile on a loaded machine (at 4 s the run had not always mapped its memory yet)
+    _write_inputs(tmp_path / "inputs.npz", _batch(net, 2000))
     with pytest.raises(BackendError, match="exceeded") as exc:
         run_lava_subprocess(tmp_path / "fixed", tmp_path / "inputs.npz", tmp_path / "out.npz",
-                            learn=True, timeout=4, grace=5)
+                            learn=True, timeout=20, grace=5)
     assert "\n" not in str(exc.value)
     pgid = int(str(exc.value).split("process group ")[1].split(";")[0])
     assert _group_pids(pgid) == []  # every process of the run is gone

@@ -94,7 +94,7 @@ class CompareOptions:
     samples: int = 100
     learn_samples: int | None = None
     learn: bool = True
-    backend: str = "lava"
+    backend: str = "emulator"
     target: str = "auto"
     dataset: str | None = None
     data_dir: str | None = None
@@ -620,6 +620,10 @@ def _validate(opts: CompareOptions) -> None:
     if opts.backend not in FIXED_BACKENDS:
         raise BackendError(f"--backend {opts.backend!r} is not supported; allowed: "
                            f"{', '.join(FIXED_BACKENDS)}")
+    if opts.backend == "lava":
+        from spikeport.lava_processes import require_lava
+
+        require_lava()        # before minutes of Brian2 runs, not after
     for name in ("samples", "checkpoints"):
         v = getattr(opts, name)
         if not isinstance(v, int) or v < 1:
@@ -1201,7 +1205,7 @@ def _sweep_md(sw: dict) -> list[str]:
 # the command
 
 def run_compare(source: str | Path, out: str | Path, *, samples: int = 100,
-                learn_samples: int | None = None, learn: bool = True, backend: str = "lava",
+                learn_samples: int | None = None, learn: bool = True, backend: str = "emulator",
                 target: str = "auto", dataset: str | None = None, data_dir: str | None = None,
                 tau_vr_ms: float = 10.0, penalty: float | None = None, checkpoints: int = 10,
                 raster_sample: int = 0, sbp_epoch: str = "sample",

@@ -73,7 +73,7 @@ CORES_PER_TILE = 4
 CORES_PER_TILE_SOURCE = ("Loihi: 128 cores, barrier sync quoted for 1-32 tiles (Davies et al. "
                          "2018, Table 2), so 4 cores per tile; assumed the same on Loihi 2")
 PHASES = {"inference": "infer", "learning": "learn"}
-RUN_BACKENDS = ("lava", "emulator")   # run summaries OUT/{backend}_{infer,learn}.json
+RUN_BACKENDS = ("emulator", "lava")   # run summaries OUT/{backend}_{infer,learn}.json
 
 
 # ---------------------------------------------------------------------------------------------
@@ -534,7 +534,7 @@ def _phase_network(run_dir: Path, summary: dict, phase: str):
 
 def _run_summaries(run_dir: Path, backend: str | None) -> dict:
     """Per phase, (backend, summary) of the run a report prices: ``OUT/{backend}_{mode}.json``
-    for the given backend, else Lava's if present, else the emulator's."""
+    for the given backend, else the emulator's if present, else Lava's."""
     if backend is not None and backend not in RUN_BACKENDS:
         raise DataError(f"backend = {backend!r} is invalid; allowed: "
                         f"{', '.join(RUN_BACKENDS)}")

@@ -15,13 +15,9 @@ A malformed profile is a :class:`~spikeport.errors.SpecError` naming the file an
 from __future__ import annotations
 
 import math
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-
-try:
-    import tomllib  # Python ≥ 3.11
-except ModuleNotFoundError:  # Python 3.10: the tomli backport
-    import tomli as tomllib
 
 from spikeport.errors import SpecError
 

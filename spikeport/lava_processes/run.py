@@ -201,7 +201,9 @@ def run_lava_isolated(fixed, inputs: dict[str, np.ndarray], teacher: np.ndarray 
     import tempfile
 
     from spikeport.io import atomic_savez
+    from spikeport.lava_processes import require_lava
 
+    require_lava()       # one line in the caller, not a child's traceback
     with tempfile.TemporaryDirectory(prefix="spikeport-lava-") as tmp:
         tmp = Path(tmp)
         fixed.save(tmp / "fixed")

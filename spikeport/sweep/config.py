@@ -6,7 +6,7 @@ A sweep file is YAML (``yaml.safe_load``) with ``schema: spikeport-sweep/1``::
     schema: spikeport-sweep/1
     name: digits_rho_f
     base: ../examples/digits_sbp.yaml     # spec path (relative to this file) or zoo name
-    backend: brian2                       # brian2 | lava | emulator
+    backend: brian2                       # brian2 | fixed (= emulator) | emulator | lava
     dataset: digits                       # default: chosen from the spec's input size
     epochs: 3
     train_samples: 600                    # null: the whole training split
@@ -51,6 +51,7 @@ SCHEMA = "spikeport-sweep/1"
 JOB_SCHEMA = "spikeport-sweep-job/1"
 BACKENDS = ("brian2", "lava", "emulator")
 FIXED_POINT_BACKENDS = ("lava", "emulator")
+DEFAULT_FIXED_BACKEND = "emulator"
 METRICS = ("accuracy", "learning_energy")
 TARGETS = ("auto", "numpy", "cython")
 KEYS = ("schema", "name", "description", "base", "backend", "target", "dataset", "data_dir",
@@ -373,8 +374,10 @@ def load_sweep(path: str | Path) -> Sweep:
     if not isinstance(description, str):
         raise _fail(where, "description", description, "a string")
     backend = data.get("backend", "brian2")
+    if backend == "fixed":          # the default fixed-point backend, bit-exact to Lava
+        backend = DEFAULT_FIXED_BACKEND
     if backend not in BACKENDS:
-        raise _fail(where, "backend", backend, "one of " + ", ".join(BACKENDS))
+        raise _fail(where, "backend", backend, "one of fixed, " + ", ".join(BACKENDS))
     target = data.get("target", "auto")
     if target not in TARGETS:
         raise _fail(where, "target", target, "one of " + ", ".join(TARGETS))
@@ -416,6 +419,10 @@ def load_sweep(path: str | Path) -> Sweep:
         out = (path.parent / out).resolve()
     if backend == "emulator":
         check_emulator()
+    elif backend == "lava":
+        from spikeport.lava_processes import require_lava
+
+        require_lava()
 
     base_tree, base_desc, weight_files = _base_spec(data.get("base"), path, where)
     params = _parameters(data, where)

@@ -206,8 +206,7 @@ def plot_heatmap(rows: list[dict], x: str, y: str | None, metrics: list[str], ti
                     pct = metric.endswith("accuracy")
                     grid[i, j] = agg["mean"] * (100.0 if pct else 1.0)
                     texts[i, j] = fmt_metric(metric, agg).replace(" ± ", "\n± ")
-        cmap = matplotlib.colormaps["viridis"].copy()
-        cmap.set_bad("0.85")
+        cmap = matplotlib.colormaps["viridis"].with_extremes(bad="0.85")
         finite = grid[np.isfinite(grid)]
         norm = None
         if is_range and finite.size and (finite > 0).all() and finite.max() > finite.min():
