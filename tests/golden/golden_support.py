@@ -221,16 +221,32 @@ def round_float(x: float):
     return float(f"{x:.{FLOAT_DIGITS}g}")
 
 
-def skeleton(obj, path: str = "", volatile=(), root: str | None = None):
+def substitutions(workspace: Path) -> tuple[tuple[str, str], ...]:
+    """Folder prefixes that differ between machines and checkouts, and their stand-ins:
+    the test's workspace ($WS), the installed spikeport package ($PKG), the repository
+    ($REPO). Paths below them stay locked."""
+    import spikeport
+
+    pkg = Path(spikeport.__file__).resolve().parent
+    return ((str(workspace), "$WS"), (str(pkg), "$PKG"), (str(pkg.parent), "$REPO"))
+
+
+def _sub(text: str, subs) -> str:
+    for old, new in subs:
+        text = text.replace(old, new)
+    return text
+
+
+def skeleton(obj, path: str = "", volatile=(), subs=()):
     """The golden form of a JSON value: dicts keep every key; lists keep every item (one
     item and a length when all items have the same form); a leaf keeps its value (floats
-    rounded to FLOAT_DIGITS significant digits, the workspace folder replaced by ``$WS``)
+    rounded to FLOAT_DIGITS significant digits, folders replaced as :func:`substitutions`)
     unless its path matches :data:`VOLATILE` or ``volatile`` — then only its type."""
     if isinstance(obj, dict):
-        return {k: skeleton(v, f"{path}.{k}", volatile, root)
+        return {k: skeleton(v, f"{path}.{k}", volatile, subs)
                 for k, v in obj.items()}
     if isinstance(obj, list):
-        items = [skeleton(v, f"{path}[]", volatile, root) for v in obj]
+        items = [skeleton(v, f"{path}[]", volatile, subs) for v in obj]
         if _matches(path, VARIABLE_LENGTH):
             return {"<list of any length>": items[0] if items else None}
         if len(items) > 3 and all(i == items[0] for i in items):
@@ -240,8 +256,8 @@ def skeleton(obj, path: str = "", volatile=(), root: str | None = None):
         return _type(obj)
     if isinstance(obj, float):
         return round_float(obj)
-    if isinstance(obj, str) and root:
-        return obj.replace(root, "$WS")
+    if isinstance(obj, str):
+        return _sub(obj, subs)
     return obj
 
 
@@ -301,6 +317,7 @@ def describe_h5(path: Path) -> dict:
 def describe_folder(folder: Path, root: Path, volatile=(), skip=()) -> dict:
     """Golden form of a folder: its file names and, per file, what is locked of it."""
     folder = Path(folder)
+    subs = substitutions(root)
     form = {"files": _rel_names(folder), "json": {}, "npz": {}, "md_headings": {},
             "yaml": {}, "png": []}
     for p in sorted(folder.rglob("*")):
@@ -312,20 +329,20 @@ def describe_folder(folder: Path, root: Path, volatile=(), skip=()) -> dict:
         if p.suffix == ".json" and "<id>" in rel:
             # files named by a hash (sweep points): one list, in a content-defined order
             form["json"].setdefault(rel, []).append(
-                skeleton(json.loads(p.read_text()), "", volatile, str(root)))
+                skeleton(json.loads(p.read_text()), "", volatile, subs))
             form["json"][rel].sort(key=lambda x: json.dumps(x, sort_keys=True))
         elif p.suffix == ".json":
-            form["json"][rel] = skeleton(json.loads(p.read_text()), "", volatile, str(root))
+            form["json"][rel] = skeleton(json.loads(p.read_text()), "", volatile, subs)
         elif p.suffix == ".log":  # JSON lines (sweep run.log)
-            form["json"][rel] = [skeleton(json.loads(line), "", volatile, str(root))
+            form["json"][rel] = [skeleton(json.loads(line), "", volatile, subs)
                                  for line in p.read_text().splitlines() if line.strip()]
         elif p.suffix == ".npz":
             form["npz"][rel] = describe_npz(p, rel, volatile)
         elif p.suffix == ".md":
-            form["md_headings"][rel] = [line.replace(str(root), "$WS") for line in
+            form["md_headings"][rel] = [_sub(line, subs) for line in
                                         p.read_text().splitlines() if line.startswith("#")]
         elif p.suffix == ".yaml":
-            form["yaml"][rel] = p.read_text().replace(str(root), "$WS")
+            form["yaml"][rel] = _sub(p.read_text(), subs)
         elif p.suffix == ".png":
             assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", p
             form["png"].append(rel)

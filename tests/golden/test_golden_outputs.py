@@ -23,7 +23,7 @@ import json
 from pathlib import Path
 
 import pytest
-from golden_support import check_json, describe_folder, describe_h5, skeleton
+from golden_support import check_json, describe_folder, describe_h5, skeleton, substitutions
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -111,7 +111,8 @@ class Workspace:
 
     def json_stdout(self, key: str):
         assert self.codes[key] == 0, key
-        return skeleton(json.loads(self.stdout[key]), "", NOT_LOCKED, str(self.root))
+        return skeleton(json.loads(self.stdout[key]), "", NOT_LOCKED,
+                        substitutions(self.root))
 
 
 @pytest.fixture(scope="module")
