@@ -14,6 +14,8 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
+import importlib.metadata
 import json
 import math
 import os
@@ -27,6 +29,22 @@ DATA = Path(__file__).resolve().parent / "data"
 UPDATE = os.environ.get("SPIKEPORT_UPDATE_GOLDEN") == "1"
 COLUMNS = "100"   # terminal width every help text is rendered at
 FLOAT_DIGITS = 6  # significant digits a locked float is compared at
+
+
+# ----------------------------------------------------------------------------- entry point
+
+@functools.cache
+def spikeport_main():
+    """The installed console script ``spikeport`` (what users run), whichever module it
+    points at after a restructure; the in-tree ``spikeport.cli.main`` if not installed.
+    (No conftest.py here: a second ``conftest`` module would shadow ``tests/conftest.py``,
+    which other test modules import by that name.)"""
+    for ep in importlib.metadata.entry_points(group="console_scripts"):
+        if ep.name == "spikeport":
+            return ep.load()
+    from spikeport.cli import main
+
+    return main
 
 
 # --------------------------------------------------------------------------- golden files

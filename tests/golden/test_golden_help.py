@@ -11,7 +11,7 @@ import io
 import re
 
 import pytest
-from golden_support import COLUMNS, DATA, UPDATE, check, normalise_help
+from golden_support import COLUMNS, DATA, UPDATE, check, normalise_help, spikeport_main
 
 HELP = DATA / "help"
 
@@ -42,17 +42,17 @@ def commands_in(top_help: str) -> list[str]:
 GOLDEN_COMMANDS = sorted(p.stem for p in HELP.glob("*.txt") if p.stem != "spikeport")
 
 
-def test_top_level_help(spikeport_main, monkeypatch):
-    check("help/spikeport.txt", help_text(spikeport_main, monkeypatch), normalise_help)
+def test_top_level_help(monkeypatch):
+    check("help/spikeport.txt", help_text(spikeport_main(), monkeypatch), normalise_help)
 
 
-def test_every_command_has_a_golden_help(spikeport_main, monkeypatch):
+def test_every_command_has_a_golden_help(monkeypatch):
     """The command list is locked too: a command added, renamed or dropped fails here."""
-    commands = commands_in(help_text(spikeport_main, monkeypatch))
+    commands = commands_in(help_text(spikeport_main(), monkeypatch))
     assert len(commands) >= 16
     if UPDATE:
         for name in commands:
-            check(f"help/{name}.txt", help_text(spikeport_main, monkeypatch, name))
+            check(f"help/{name}.txt", help_text(spikeport_main(), monkeypatch, name))
         for stale in set(GOLDEN_COMMANDS) - set(commands):
             (HELP / f"{stale}.txt").unlink()
         return
@@ -60,5 +60,5 @@ def test_every_command_has_a_golden_help(spikeport_main, monkeypatch):
 
 
 @pytest.mark.parametrize("command", GOLDEN_COMMANDS)
-def test_command_help(spikeport_main, monkeypatch, command):
-    check(f"help/{command}.txt", help_text(spikeport_main, monkeypatch, command), normalise_help)
+def test_command_help(monkeypatch, command):
+    check(f"help/{command}.txt", help_text(spikeport_main(), monkeypatch, command), normalise_help)

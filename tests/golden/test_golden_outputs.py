@@ -20,10 +20,19 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from golden_support import check_json, describe_folder, describe_h5, skeleton, substitutions
+from golden_support import (
+    check_json,
+    describe_folder,
+    describe_h5,
+    skeleton,
+    spikeport_main,
+    substitutions,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -99,12 +108,14 @@ class Workspace:
         self.stdout: dict[str, str] = {}
         self.codes: dict[str, int] = {}
         self.snapshots: dict[str, dict] = {}
+        self.seconds: dict[str, float] = {}
 
     def __call__(self, key: str, *argv) -> None:
-        buf = io.StringIO()
+        buf, t0 = io.StringIO(), time.perf_counter()
         with contextlib.redirect_stdout(buf):
             self.codes[key] = self.main([str(a) for a in argv])
         self.stdout[key] = buf.getvalue()
+        self.seconds[key] = time.perf_counter() - t0  # printed at teardown (pytest -s)
 
     def form(self, sub: str, **kw) -> dict:
         return describe_folder(self.root / sub, self.root, NOT_LOCKED, **kw)
@@ -116,11 +127,11 @@ class Workspace:
 
 
 @pytest.fixture(scope="module")
-def ws(tmp_path_factory, spikeport_main) -> Workspace:
+def ws(tmp_path_factory) -> Iterator[Workspace]:
     root = tmp_path_factory.mktemp("golden")
     (root / "tiny.yaml").write_text(TINY)
     (root / "sweep.yaml").write_text(SWEEP)
-    w = Workspace(root, spikeport_main)
+    w = Workspace(root, spikeport_main())
     spec, art, run = root / "tiny.yaml", root / "art", root / "run"
     w("train", "train", spec, "-o", art, "--epochs", "1", "--train-samples", "10",
       "--eval-samples", "5", "--dataset", "digits", "--target", "numpy", "--no-progress")
@@ -155,7 +166,9 @@ def ws(tmp_path_factory, spikeport_main) -> Workspace:
     w("sweep_report", "sweep-report", root / "sweep", "--json")
     w("sweep_plan", "sweep", ROOT / "examples" / "sweep_digits.yaml", "-o",
       root / "sweep_plan", "--dry-run", "--json", "--no-progress")
-    return w
+    yield w
+    print("\ngolden workspace, seconds per command: "
+          + ", ".join(f"{k} {v:.1f}" for k, v in w.seconds.items()))
 
 
 def test_trained_artefact(ws):
@@ -232,3 +245,4 @@ def test_deploy_on_lava(ws):
        "--no-progress")
     assert ws.codes["deploy"] == 0
     check_json("outputs/deploy.json", ws.form("deploy"))
+

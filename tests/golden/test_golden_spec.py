@@ -12,7 +12,7 @@ import io
 from pathlib import Path
 
 import pytest
-from golden_support import DATA, UPDATE, check
+from golden_support import DATA, UPDATE, check, spikeport_main
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted(p.name for p in (ROOT / "examples").glob("*.yaml")
@@ -38,10 +38,10 @@ def test_example_and_zoo_lists_are_locked():
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
-def test_example_load_dump(spikeport_main, name):
+def test_example_load_dump(name):
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
-        assert spikeport_main(["validate", str(ROOT / "examples" / name)]) == 0
+        assert spikeport_main()(["validate", str(ROOT / "examples" / name)]) == 0
     text = buf.getvalue()
     check(f"spec/examples/{name}", text)
     from spikeport.models import dump_spec, spec_from_yaml
