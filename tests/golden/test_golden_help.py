@@ -52,7 +52,8 @@ def test_every_command_has_a_golden_help(monkeypatch):
     assert len(commands) >= 16
     if UPDATE:
         for name in commands:
-            check(f"help/{name}.txt", help_text(spikeport_main(), monkeypatch, name))
+            check(f"help/{name}.txt", help_text(spikeport_main(), monkeypatch, name),
+                  normalise_help)
         for stale in set(GOLDEN_COMMANDS) - set(commands):
             (HELP / f"{stale}.txt").unlink()
         return
