@@ -84,9 +84,10 @@ def on_chip(dataset: str, tasks: str, seed: int, args, lava: bool) -> dict:
     import numpy as np
 
     from spikeport.continual.protocol import predict_seen
-    from spikeport.deploy import convert, run_fixed
+    from spikeport.converters.run_folder import convert
     from spikeport.models.brian2_sim import class_counts
     from spikeport.models.spec import load_spec
+    from spikeport.workflows.deploy import run_fixed
 
     run = Path(args.workdir) / dataset / f"tasks{tasks}" / f"seed{seed}"
     res = json.loads((run / "continual.json").read_text())

@@ -31,8 +31,8 @@ from spikeport.emulator import run_emulator  # noqa: E402
 from spikeport.io import atomic_write_json  # noqa: E402
 from spikeport.lava_processes.run import run_lava  # noqa: E402
 from spikeport.models import zoo  # noqa: E402
+from spikeport.models.inputs import load_batch  # noqa: E402
 from spikeport.models.weights import initial_weights  # noqa: E402
-from spikeport.pipeline import load_batch  # noqa: E402
 
 
 def machine() -> dict:

@@ -49,8 +49,8 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from spikeport.converters.run_folder import convert  # noqa: E402
 from spikeport.data.registry import load_dataset  # noqa: E402
-from spikeport.deploy import convert, run_on_lava  # noqa: E402
 from spikeport.errors import BackendError  # noqa: E402
 from spikeport.hw_profiles import baselines as bl  # noqa: E402
 from spikeport.hw_profiles.energy import (  # noqa: E402
@@ -67,6 +67,7 @@ from spikeport.models import zoo  # noqa: E402
 from spikeport.models.rules import SupervisedSTDP  # noqa: E402
 from spikeport.models.spec import save_spec  # noqa: E402
 from spikeport.models.trainer import train  # noqa: E402
+from spikeport.workflows.deploy import run_on_lava  # noqa: E402
 
 ZOO_NAME = {"digits": "digits_sbp", "mnist": "mnist_sbp"}
 DATA_DIRS = {"mnist": str(ROOT.parent / "shared" / "data" / "mnist")}
@@ -127,9 +128,9 @@ def measure(run_dir: Path, net, dataset: str, samples: int, backend: str,
     except ImportError as exc:
         raise SystemExit(f"--backend emulator: spikeport.emulator.run_emulator is not "
                          f"available ({exc}); use --backend lava") from None
-    from spikeport.converters.quantize import FixedNetwork
+    from spikeport.flow.fixed import FixedNetwork
     from spikeport.models.brian2_sim import predict
-    from spikeport.pipeline import load_batch
+    from spikeport.models.inputs import load_batch
 
     fixed = FixedNetwork.load(run_dir / "fixed")
     batch = load_batch(net, dataset, data_dir, "train", samples)
@@ -137,7 +138,7 @@ def measure(run_dir: Path, net, dataset: str, samples: int, backend: str,
     res = run_emulator(fixed, batch.inputs, teacher=batch.teacher, learn=True)
     wall = time.perf_counter() - t0
     n = len(batch.labels)
-    return {"samples": n, "ops": res.ops, "wall_time_s": wall,
+    return {"samples": n, "ops": res.ops.to_json(), "wall_time_s": wall,
             "steps_per_s": n * fixed.steps_per_sample / wall,
             "accuracy_while_learning": float((predict(net, res) == batch.labels).mean()),
             "rates_hz": {p: float(s.mean() / net.dt) for p, s in res.spikes.items()}}

@@ -45,9 +45,9 @@ sys.path.insert(0, str(ROOT))
 from spikeport.converters.quantize import quantize  # noqa: E402
 from spikeport.io import atomic_write_json  # noqa: E402
 from spikeport.models import STDP, BetweenSamples, Connectivity, zoo  # noqa: E402
+from spikeport.models.inputs import encode_batch  # noqa: E402
 from spikeport.models.trainer import load_split  # noqa: E402
 from spikeport.models.weights import initial_weights  # noqa: E402
-from spikeport.pipeline import encode_batch  # noqa: E402
 
 TARGET_RATIO = 1.3
 PLASTIC = "hidden->output"
@@ -145,7 +145,7 @@ def run_spikeport(fixed, inputs: dict) -> dict:
     from lava.magma.core.run_conditions import RunSteps
     from lava.magma.core.run_configs import Loihi2SimCfg
 
-    from spikeport.converters.to_lava import build_graph
+    from spikeport.lava_processes.graph import build_graph
     from spikeport.lava_processes.run import _collect
     from spikeport.lava_processes.schedule import collect
 
@@ -168,7 +168,7 @@ def run_spikeport(fixed, inputs: dict) -> dict:
     out_pop = fixed.populations[-1].name
     return {"run_s": run_s, "total_s": time.perf_counter() - t_build,
             "output_spikes": res.spikes[out_pop].reshape(-1, res.spikes[out_pop].shape[-1]),
-            "weights": res.weights[PLASTIC], "ops": res.ops}
+            "weights": res.weights[PLASTIC], "ops": res.ops.to_json()}
 
 
 def main(argv=None) -> int:

@@ -22,12 +22,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from spikeport.deploy import deploy  # noqa: E402
 from spikeport.io import atomic_write_json  # noqa: E402
 from spikeport.models import zoo  # noqa: E402
 from spikeport.models.artefact import is_artefact  # noqa: E402
 from spikeport.models.spec import save_spec  # noqa: E402
 from spikeport.models.trainer import train  # noqa: E402
+from spikeport.workflows.deploy import deploy  # noqa: E402
 
 
 def main(argv=None):

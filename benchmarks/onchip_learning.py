@@ -60,14 +60,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from spikeport import seeds  # noqa: E402
-from spikeport.converters.quantize import FixedNetwork, QuantizeOptions  # noqa: E402
-from spikeport.deploy import FIXED, FIXED_LEARNED, convert, run_on_lava  # noqa: E402
+from spikeport.converters.quantize import QuantizeOptions  # noqa: E402
+from spikeport.converters.run_folder import FIXED, FIXED_LEARNED, convert  # noqa: E402
+from spikeport.flow.fixed import FixedNetwork  # noqa: E402
 from spikeport.io import atomic_write_json  # noqa: E402
 from spikeport.models import zoo  # noqa: E402
 from spikeport.models.artefact import load_artefact  # noqa: E402
+from spikeport.models.inputs import encode_batch  # noqa: E402
 from spikeport.models.spec import save_spec  # noqa: E402
 from spikeport.models.trainer import load_split, train  # noqa: E402
-from spikeport.pipeline import encode_batch  # noqa: E402
+from spikeport.workflows.deploy import run_on_lava  # noqa: E402
 
 DATASET = "digits"
 TARGET_POINTS = 5.0

@@ -91,7 +91,7 @@ def check_cython(timeout: float = 300) -> dict:
 
 
 def check_data() -> list[dict]:
-    from spikeport.data.registry import repo_root
+    from spikeport.data.base import repo_root
 
     rows = []
     for name, env, sub in DATA_FOLDERS:

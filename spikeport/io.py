@@ -47,6 +47,8 @@ def _json_default(obj):
         return obj.tolist()
     if isinstance(obj, Path):
         return str(obj)
+    if hasattr(obj, "to_json"):          # flow records (OpCounts) write their own JSON form
+        return obj.to_json()
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 

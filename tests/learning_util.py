@@ -3,8 +3,8 @@
 import math
 
 import numpy as np
+from oracles import float_reference
 
-from spikeport.kernels import float_reference
 from spikeport.models.brian2_sim import simulate
 
 DT = 1e-3

@@ -19,21 +19,18 @@ import pytest
 from test_deploy_cli import SBP, cli  # noqa: E402  (tests/ is on sys.path)
 from test_deploy_cli import TINY as DEPLOY_TINY  # noqa: E402
 
-from spikeport.analysis import compare as C
 from spikeport.analysis import metrics as M
+from spikeport.backends import get_backend
 from spikeport.cli import main
-from spikeport.converters.quantize import (
-    LEARN_RANGE,
-    FixedNetwork,
-    QuantizeOptions,
-    quantize,
-)
+from spikeport.converters.quantize import QuantizeOptions, quantize
 from spikeport.errors import SpecError
+from spikeport.flow.fixed import LEARN_RANGE, FixedNetwork
 from spikeport.io import load_npz
 from spikeport.kernels.homeostasis import ACC_FRACTION_BITS, COUNT_FRACTION_BITS
+from spikeport.models.inputs import load_batch
 from spikeport.models.spec import load_spec
 from spikeport.models.weights import initial_weights
-from spikeport.pipeline import load_batch
+from spikeport.workflows import compare as C
 
 # the tiny network of the deploy tests, under its own name
 TINY = DEPLOY_TINY.replace("{hidden_extra}", SBP).replace("name: tiny_digits",
@@ -137,7 +134,7 @@ def test_quantized_reference_follows_reduced_weight_bits(net, spec):
 
 def test_num_weight_bits_is_saved_loaded_and_reaches_the_lava_processes(net, spec, tmp_path):
     pytest.importorskip("lava")
-    from spikeport.converters.to_lava import build_graph
+    from spikeport.lava_processes.graph import build_graph
 
     fx = quantize(net, initial_weights(net, spec.parent), QuantizeOptions(num_weight_bits=5))
     fx.save(tmp_path / "fx")
@@ -359,7 +356,7 @@ def test_emulator_backend_gives_lava_spikes_and_full_trajectories(net, lava_run)
     out, _ = lava_run
     data = load_npz(out / "compare.npz")
     fixed = FixedNetwork.load(out / "fixed")
-    runner = C.FixedBackend("emulator")
+    runner = get_backend("emulator")
     test = load_batch(net, None, None, "test", 4)
     train = load_batch(net, None, None, "train", 4)
     assert np.array_equal(test.inputs["pixels"], data["infer/input/pixels"])

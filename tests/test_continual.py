@@ -20,7 +20,6 @@ from spikeport.continual.protocol import (
     CONTINUAL_KEY,
     MethodRun,
     ProtocolConfig,
-    Split,
     Splits,
     parse_tasks,
     predict_seen,
@@ -30,6 +29,7 @@ from spikeport.continual.protocol import (
 )
 from spikeport.continual.report import aggregate, format_matrix, summarize
 from spikeport.errors import SpecError
+from spikeport.flow.batch import Split
 from spikeport.models import zoo
 from spikeport.models.rules import NACA, SBP
 from spikeport.models.weights import initial_weights
@@ -294,8 +294,8 @@ def test_continual_saves_each_spiking_network_as_trained(tmp_path):
     fixed-point run directory, run by `spikeport run --backend emulator`, predicts the test
     samples as the protocol scored them."""
     from spikeport.continual.experiment import run_continual
-    from spikeport.deploy import run_fixed
     from spikeport.models.artefact import load_artefact
+    from spikeport.workflows.deploy import run_fixed
 
     res = run_continual("digits_naca", out=tmp_path, tasks="0/1", methods="snn,snn_chip",
                         train_per_class=3, val_per_class=1, test_per_class=3, target="numpy",

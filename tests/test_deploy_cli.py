@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from spikeport.cli import main
-from spikeport.converters.quantize import FixedNetwork
+from spikeport.flow.fixed import FixedNetwork
 from spikeport.io import load_npz
 from spikeport.models.artefact import Artefact, load_artefact, save_artefact
 from spikeport.models.spec import load_spec

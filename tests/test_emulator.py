@@ -17,17 +17,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from spikeport.converters.lava_rules import RulePlan
-from spikeport.converters.quantize import (
-    FixedNetwork,
-    FixedPopulation,
-    FixedProjection,
-    QuantizeOptions,
-    quantize,
-)
+from spikeport.converters.quantize import QuantizeOptions, quantize
 from spikeport.emulator import run_emulator
 from spikeport.emulator.reference import replay
 from spikeport.errors import SpecError
+from spikeport.flow.fixed import FixedNetwork, FixedPopulation, FixedProjection
+from spikeport.flow.plans import RulePlan
 from spikeport.models import (
     NACA,
     SBP,
@@ -45,8 +40,8 @@ from spikeport.models import (
     Teacher,
     WeightInit,
 )
+from spikeport.models.inputs import encode_batch
 from spikeport.models.weights import initial_weights
-from spikeport.pipeline import encode_batch
 
 N_SAMPLES = 8  # × 30 steps = 240 steps per scenario
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from spikeport.cli import main
-from spikeport.converters.quantize import FixedNetwork
+from spikeport.flow.fixed import FixedNetwork
 
 
 @pytest.mark.lava

@@ -33,14 +33,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spikeport.converters.lava_rules import RulePlan
-from spikeport.converters.quantize import (
-    FixedNetwork,
-    FixedPopulation,
-    FixedProjection,
-    FixedTeacher,
-)
 from spikeport.emulator import run_emulator
+from spikeport.flow.fixed import FixedNetwork, FixedPopulation, FixedProjection, FixedTeacher
+from spikeport.flow.plans import RulePlan
 from spikeport.kernels.relay import split_third_factor
 
 ROOT = Path(__file__).resolve().parents[1]

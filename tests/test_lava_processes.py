@@ -16,9 +16,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from spikeport.converters.lava_rules import RulePlan, naca_plan, stdp_plan, supervised_stdp_plan
+from spikeport.converters.lava_rules import naca_plan, stdp_plan, supervised_stdp_plan
 from spikeport.converters.quantize import QuantizeOptions, quantize
 from spikeport.emulator.reference import replay
+from spikeport.flow.plans import RulePlan
 from spikeport.models import (
     NACA,
     SBP,
@@ -51,8 +52,8 @@ from lava.proc.learning_rules.stdp_learning_rule import STDPLoihi  # noqa: E402
 from lava.proc.lif.process import LIF  # noqa: E402
 from lava.utils.weightutils import SignMode as LavaSignMode  # noqa: E402
 
-from spikeport.converters.to_lava import build_graph, lava_rule  # noqa: E402
 from spikeport.lava_processes.dense import PlasticDense, ResetDense  # noqa: E402
+from spikeport.lava_processes.graph import build_graph, lava_rule  # noqa: E402
 from spikeport.lava_processes.lif import ThirdFactorLIF  # noqa: E402
 from spikeport.lava_processes.schedule import collect  # noqa: E402
 from spikeport.lava_processes.sources import SpikeSource  # noqa: E402
@@ -270,7 +271,7 @@ def _net(**changes) -> Network:
 
 
 def _batch(net, n_samples: int, seed: int = 0):
-    from spikeport.pipeline import encode_batch
+    from spikeport.models.inputs import encode_batch
 
     rng = np.random.default_rng(seed)
     X = rng.random((n_samples, net.inputs[0].n))

@@ -10,8 +10,9 @@ import os
 import numpy as np
 import pytest
 
-from spikeport.converters.quantize import FixedNetwork, quantize
+from spikeport.converters.quantize import quantize
 from spikeport.errors import BackendError, SpecError
+from spikeport.flow.fixed import FixedNetwork
 from spikeport.models import (
     Encoder,
     InputPopulation,
@@ -29,7 +30,8 @@ lava = pytest.importorskip("lava")
 
 from test_lava_processes import _batch, _net  # noqa: E402
 
-from spikeport.converters.to_lava import LavaResult, build_graph  # noqa: E402
+from spikeport.flow.result import RunResult  # noqa: E402
+from spikeport.lava_processes.graph import build_graph  # noqa: E402
 from spikeport.lava_processes.run import _group_pids, run_lava, run_lava_subprocess  # noqa: E402
 
 pytestmark = pytest.mark.lava
@@ -174,7 +176,7 @@ def test_subprocess_entry_equals_in_process(tmp_path):
     for proj in here.weights:
         assert np.array_equal(sub.weights[proj], here.weights[proj])
     assert sub.ops == here.ops and sub.learn
-    again = LavaResult.load(tmp_path / "out.npz")
+    again = RunResult.load(tmp_path / "out.npz")
     assert again.ops == sub.ops
 
 

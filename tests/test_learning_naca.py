@@ -300,7 +300,7 @@ projections:
 def test_no_input_spikes_no_change_unless_offset():
     # x = 0 everywhere: Δw = −η·m·(0 − x0)·1 — zero for x_offset = 0, and exactly η·m·x0
     # otherwise (the offset moves silent inputs the other way, by design)
-    from spikeport.kernels import float_reference
+    from oracles import float_reference
 
     inputs = {"x": np.zeros((1, T, 2), bool)}
     w0 = np.full((2, 2), 0.3)

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from learning_util import run_both
+from oracles import float_reference
 
-from spikeport.kernels import float_reference
 from spikeport.models import (
     SBP,
     STDP,

@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 from learning_util import DT, run_both, spike_array
+from oracles.float_reference import stp_step
 
-from spikeport.kernels.float_reference import stp_step
 from spikeport.models import STP, InputPopulation, LIFPopulation, Network, Projection
 
 T = 8

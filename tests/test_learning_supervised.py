@@ -1,5 +1,5 @@
 """Supervised STDP in the Brian2 reference: golden weight changes derived here, and agreement
-with the float oracle (spikeport.kernels.float_reference) on every run."""
+with the float oracle (tests/oracles/float_reference.py) on every run."""
 
 import numpy as np
 import pytest

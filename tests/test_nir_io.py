@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from spikeport import cli
-from spikeport.converters.nir_io import (
+from spikeport.converters.nir import (
     DISCRETISATIONS,
     NirWarning,
     export_nir,
@@ -32,9 +32,9 @@ from spikeport.models import (
 )
 from spikeport.models.artefact import load_artefact, load_source
 from spikeport.models.brian2_sim import simulate
+from spikeport.models.inputs import encode_batch
 from spikeport.models.rules import STP
 from spikeport.models.weights import initial_weights
-from spikeport.pipeline import encode_batch
 
 
 def as_imported(net: Network) -> Network:
@@ -379,7 +379,7 @@ def test_refused_arguments_and_exports(tmp_path):
     with pytest.raises(SpecError, match="discretisation = 'rk4' is invalid"):
         import_nir(path, dt=1e-4, discretisation="rk4")
     with pytest.raises(SpecError, match=r"populations \['lif'\] have per-neuron thresholds"):
-        from spikeport.converters.nir_io import save_import
+        from spikeport.converters.nir import save_import
 
         nodes["lif"] = lif_node(v_threshold=np.array([1.0, 2.0]))
         nir.write(path, nir.NIRGraph(nodes=nodes, edges=edges))

@@ -13,15 +13,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spikeport.converters.lava_rules import TEACHER_Y_BASE, RulePlan, fit_scale, scale_value
-from spikeport.converters.quantize import (
-    INIT_RANGE,
-    FixedNetwork,
-    QuantizeOptions,
-    format_report,
-    quantize,
-)
+from spikeport.converters.lava_rules import TEACHER_Y_BASE, fit_scale, scale_value
+from spikeport.converters.quantize import QuantizeOptions, format_report, quantize
 from spikeport.errors import BackendError, DataError, SpecError
+from spikeport.flow.fixed import INIT_RANGE, FixedNetwork
+from spikeport.flow.plans import RulePlan
 from spikeport.kernels.dense import as_sign_mode
 from spikeport.kernels.learning import Factor, Product
 from spikeport.models import (

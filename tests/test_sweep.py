@@ -150,7 +150,7 @@ BAD = [
     ("grid: [unclosed", "malformed YAML at line"),
     ("SCHEMA", "schema = None is not supported; allowed: 'spikeport-sweep/1'"),
     ("epoch: 3", "unknown key 'epoch'; allowed keys: schema, name"),
-    ("backend: loihi", "backend = 'loihi' is invalid; allowed: one of brian2, lava, emulator"),
+    ("backend: loihi", "backend = 'loihi' is invalid; allowed: one of fixed, brian2, lava, emulator"),
     ("epochs: 0", "epochs = 0 is invalid; allowed: integers in [1, inf]"),
     ("seeds: [1, 1]", "seeds = [1, 1] is invalid; allowed: distinct integers"),
     ("seeds: [-1]", "seeds = -1 is invalid; allowed: integers in [0, 4294967295]"),

@@ -37,12 +37,12 @@ from spikeport import seeds
 from spikeport.continual.protocol import (
     CONTINUAL_KEY,
     ProtocolConfig,
-    Split,
     Splits,
     predict_seen,
     run_protocol,
 )
 from spikeport.errors import SpecError
+from spikeport.flow.batch import Split
 from spikeport.models.rules import NACA, SBP, SupervisedSTDP
 from spikeport.models.spec import Network, WeightInit
 
@@ -134,7 +134,7 @@ class SpikingLearner:
     def _train_batch(self, split: Split, task: int, epoch: int):
         """Epoch ``epoch`` of task ``task``: the task's samples in a seeded order, fresh input
         spikes, teaching spikes and labels."""
-        from spikeport.pipeline import encode_batch
+        from spikeport.models.inputs import encode_batch
 
         net = self.net
         order = seeds.rng(net.seed, seeds.SHUFFLE, CONTINUAL_KEY, task, epoch).permutation(
@@ -146,7 +146,7 @@ class SpikingLearner:
 
     def _eval_batch(self, split: Split):
         """Scoring input: encoded with the spec's seed (as ``spikeport simulate``)."""
-        from spikeport.pipeline import encode_batch
+        from spikeport.models.inputs import encode_batch
 
         return encode_batch(self.net, split.X, split.y, split.ids, self.dataset, split.name)
 

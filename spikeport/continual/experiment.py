@@ -99,8 +99,9 @@ def run_continual(source, out: str | Path | None = None, tasks: str = "1",
     """Run every method in ``methods`` through one schedule; returns the result dict (also
     written to ``out`` when given). See the module docstring. ``twin_init`` = (low, high):
     uniform initial weights of the twins' hidden projection (default: the spec's own)."""
+    from spikeport.models.inputs import default_dataset
     from spikeport.models.trainer import resolve_target
-    from spikeport.pipeline import default_dataset, provenance
+    from spikeport.provenance import provenance
 
     methods = parse_methods(methods)
     net, weights, thresholds = load_network(source, seed)
@@ -210,7 +211,7 @@ def save_network(learner, path: str | Path, metrics: dict) -> Path:
     directory with ``fixed/`` and ``spec.yaml``. Written beside and renamed into place."""
     import shutil
 
-    from spikeport.deploy import FIXED
+    from spikeport.converters.run_folder import FIXED
     from spikeport.models.artefact import save_artefact
     from spikeport.models.spec import save_spec
 

@@ -33,23 +33,11 @@ import numpy as np
 
 from spikeport import seeds
 from spikeport.errors import DataError, SpecError
+from spikeport.flow.batch import Split
 
 # sub-stream key of everything the continual protocol draws (task order, shuffles, spikes)
 CONTINUAL_KEY = seeds.name_key("spikeport.continual")
 TASK_ORDER = 0
-
-
-@dataclass(frozen=True)
-class Split:
-    """Samples of one split (or a class subset of it): features, labels, sample ids."""
-
-    X: np.ndarray
-    y: np.ndarray
-    ids: np.ndarray
-    name: str
-
-    def __len__(self) -> int:
-        return int(len(self.y))
 
 
 @dataclass(frozen=True)

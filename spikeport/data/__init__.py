@@ -9,8 +9,9 @@ Importing this package needs numpy only: scikit-learn and tonic are imported by 
 that use them.
 """
 
+from spikeport.data.base import SPLITS, Dataset
 from spikeport.data.encoders import encode, latency, poisson_rate, regular_rate
-from spikeport.data.registry import DATASETS, N_FEATURES, SPLITS, Dataset, load_dataset
+from spikeport.data.registry import DATASETS, N_FEATURES, load_dataset
 from spikeport.data.spikefile import SpikeData, load_spikes, save_spikes
 from spikeport.data.teaching import teaching_spikes
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spikeport.data.registry import Dataset, check_split, make_dataset, split_slices
+from spikeport.data.base import Dataset, check_split, make_dataset, split_slices
 
 DIGITS_SPLIT_SEED = 1797  # never change: it defines the splits
 

@@ -59,7 +59,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spikeport.data.registry import Dataset, check_split, default_data_dir, make_dataset
+from spikeport.data.base import Dataset, check_split, default_data_dir, make_dataset
 from spikeport.errors import DataError
 
 SPLIT_SEED = 2024  # never change: it defines the event sets' train/val split

@@ -32,13 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spikeport.data.registry import (
-    Dataset,
-    check_split,
-    default_data_dir,
-    make_dataset,
-    split_slices,
-)
+from spikeport.data.base import Dataset, check_split, default_data_dir, make_dataset, split_slices
 from spikeport.errors import DataError
 
 IMAGES_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spikeport.data.registry import Dataset, check_split, default_data_dir, make_dataset
+from spikeport.data.base import Dataset, check_split, default_data_dir, make_dataset
 from spikeport.errors import DataError
 
 WINDOW = 7

@@ -1,4 +1,5 @@
-"""The dataset record and ``load_dataset``, the one entry point to every loader.
+"""The name table of the datasets and ``load_dataset``, the one entry point to every loader
+(the record and shared helpers: :mod:`spikeport.data.base`).
 
 Every loader returns a :class:`Dataset`: features ``X`` float32 in [0, 1] of shape
 (n_samples, n_features), labels ``y`` int64, and a fixed, documented split. The splits never
@@ -25,114 +26,22 @@ from __future__ import annotations
 
 import inspect
 import os
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
-import numpy as np
-
+from spikeport.data.base import (  # noqa: F401  (the record, re-exported with its table)
+    SPLITS,
+    Dataset,
+    check_split,
+    default_data_dir,
+    make_dataset,
+    repo_root,
+    split_slices,
+)
 from spikeport.errors import DataError
 
-SPLITS = ("train", "val", "test", "all")
 DATASETS = ("digits", "mnist", "nettalk", "nmnist", "dvsgesture", "shd")
 # features per sample with the default options (what an input population of that size expects)
 N_FEATURES = {"digits": 64, "mnist": 784, "nettalk": 189, "nmnist": 2312, "dvsgesture": 1024,
               "shd": 700}
-
-
-@dataclass(frozen=True, eq=False)
-class Dataset:
-    """One split of a dataset.
-
-    ``X``: float32 (n_samples, n_features) in [0, 1]. ``y``: int64 (n_samples,) in
-    [0, n_classes). ``index``: int64 (n_samples,), each sample's position in its source (file
-    order, or scikit-learn's order; each loader says which): a stable identifier, unique
-    across the splits of a dataset, good as the encoders' ``sample_ids``.
-    ``spikes``: for event data loaded with ``as_spikes=True``, the events binned into a bool
-    (n_samples, T, n_features) array (then the input spikes are these, not an encoding of X);
-    otherwise None. ``meta``: loader-specific facts (files read, class names, split rule).
-    """
-
-    name: str
-    X: np.ndarray
-    y: np.ndarray
-    n_classes: int
-    split: str
-    meta: dict[str, Any] = field(default_factory=dict)
-    index: np.ndarray | None = None
-    spikes: np.ndarray | None = None
-
-    def __post_init__(self) -> None:
-        n = self.X.shape[0]
-        if self.X.ndim != 2 or self.y.shape != (n,):
-            raise DataError(f"{self.name}: X has shape {self.X.shape} and y {self.y.shape}; "
-                            "expected (n_samples, n_features) and (n_samples,)")
-        if self.index is not None and np.shape(self.index) != (n,):
-            raise DataError(f"{self.name}: index has shape {np.shape(self.index)}, expected ({n},)")
-        if self.spikes is not None and (self.spikes.ndim != 3 or self.spikes.shape[0] != n):
-            raise DataError(f"{self.name}: spikes has shape {self.spikes.shape}, expected "
-                            f"({n}, T, n_features)")
-
-    def __len__(self) -> int:
-        return int(self.X.shape[0])
-
-    @property
-    def n_features(self) -> int:
-        return int(self.X.shape[1])
-
-
-def check_split(name: str, split: str) -> str:
-    if split not in SPLITS:
-        raise DataError(f"{name}: split = {split!r}; expected one of {', '.join(SPLITS)}")
-    return split
-
-
-def split_slices(n: int, fractions: tuple[int, int, int]) -> dict[str, slice]:
-    """Contiguous train/val/test blocks: train = first ⌊n·a/s⌋, val = next ⌊n·b/s⌋, test = the
-    rest, for integer weights (a, b, c) with s = a + b + c."""
-    a, b, c = fractions
-    s = a + b + c
-    n_train = n * a // s
-    n_val = n * b // s
-    return {"train": slice(0, n_train), "val": slice(n_train, n_train + n_val),
-            "test": slice(n_train + n_val, n), "all": slice(0, n)}
-
-
-def make_dataset(name: str, X: np.ndarray, y: np.ndarray, n_classes: int, split: str,
-                 meta: dict, index: np.ndarray, spikes: np.ndarray | None = None) -> Dataset:
-    """Build a Dataset with the dtypes every consumer relies on (float32 X, int64 y/index)."""
-    X = np.ascontiguousarray(X, dtype=np.float32)
-    y = np.asarray(y, dtype=np.int64)
-    if X.size and (not np.isfinite(X).all() or X.min() < 0.0 or X.max() > 1.0):
-        raise DataError(f"{name}: features outside [0, 1] (min {np.nanmin(X)}, max "
-                        f"{np.nanmax(X)}): a loader bug, please report it")
-    if y.size and (y.min() < 0 or y.max() >= n_classes):
-        raise DataError(f"{name}: labels outside [0, {n_classes}) (min {y.min()}, max "
-                        f"{y.max()})")
-    return Dataset(name, X, y, int(n_classes), split, dict(meta),
-                   np.asarray(index, dtype=np.int64), spikes)
-
-
-def repo_root() -> Path:
-    """The folder holding the ``spikeport`` package (the repository root in a source tree)."""
-    return Path(__file__).resolve().parents[2]
-
-
-def default_data_dir(name: str, env_var: str, shared_subdir: str) -> Path:
-    """Where a dataset lives when ``data_dir`` is not given.
-
-    1. the environment variable ``env_var`` (an explicit choice wins), else
-    2. ``../shared/data/<shared_subdir>`` beside the repository root, if it exists, else
-    3. a DataError telling the user to pass ``--data-dir``.
-    """
-    env = os.environ.get(env_var)
-    if env:
-        return Path(env).expanduser()
-    shared = repo_root().parent / "shared" / "data" / shared_subdir
-    if shared.is_dir():
-        return shared
-    raise DataError(f"{name}: no data folder: pass --data-dir DIR (data_dir=...) or set "
-                    f"{env_var}; looked for {shared}")
 
 
 def _loader(name: str):

@@ -2,7 +2,7 @@
 
 :func:`run_emulator` takes the converter's :class:`~spikeport.converters.quantize.FixedNetwork`
 and the same encoded inputs as :func:`spikeport.lava_processes.run.run_lava` and returns the
-same :class:`~spikeport.converters.to_lava.LavaResult`: identical spikes, learned weights,
+same :class:`~spikeport.flow.result.RunResult`: identical spikes, learned weights,
 thresholds and op counters (``tests/test_emulator.py`` checks this against the kernel replay,
 spikeport's Lava graph and stock Lava processes). Lava's stochastic-rounding streams are
 reproduced by position (:mod:`spikeport.kernels.random_streams`), so learning gives the same

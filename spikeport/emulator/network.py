@@ -1,5 +1,5 @@
 """Run a :class:`~spikeport.converters.quantize.FixedNetwork` the way spikeport's Lava graph
-(:func:`spikeport.converters.to_lava.build_graph`) runs it, bit for bit, without Lava.
+(:func:`spikeport.lava_processes.graph.build_graph`) runs it, bit for bit, without Lava.
 
 Two schedules give the same bits:
 
@@ -12,7 +12,7 @@ Two schedules give the same bits:
   all steps of a batch of independent sequences at once (a sequence is one sample when the
   network resets between samples, else the whole run).
 
-The result is a :class:`~spikeport.converters.to_lava.LavaResult` with the same spikes,
+The result is a :class:`~spikeport.flow.result.RunResult` with the same spikes,
 weights, thresholds and op counters (same names, same counting rules) as a Lava run.
 """
 
@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from spikeport.converters.quantize import FixedNetwork
-from spikeport.converters.to_lava import LavaResult, check_batch, check_learnable
 from spikeport.emulator import compiled as c
 from spikeport.errors import BackendError, SpecError
+from spikeport.flow.fixed import FixedNetwork, check_batch, check_learnable
+from spikeport.flow.result import RunResult as LavaResult
 from spikeport.kernels.dense import (
     SignMode,
     as_sign_mode,

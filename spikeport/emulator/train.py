@@ -37,11 +37,12 @@ def train_fixed(source: str | Path, out: str | Path, dataset: str | None = None,
     ``OUT/metrics.json``. ``source``: spec, zoo name or Brian2 artefact (converted with
     ``options``, a :class:`~spikeport.converters.quantize.QuantizeOptions`); with ``resume``
     and a fixed-point training already in ``out``, it continues up to ``epochs``."""
-    from spikeport.converters.quantize import FixedNetwork
-    from spikeport.deploy import FIXED, convert
+    from spikeport.converters.run_folder import FIXED, convert
+    from spikeport.flow.fixed import FixedNetwork
+    from spikeport.models.inputs import default_dataset
     from spikeport.models.spec import load_spec
     from spikeport.models.trainer import load_split
-    from spikeport.pipeline import default_dataset, provenance
+    from spikeport.provenance import provenance
 
     out = Path(out)
     metrics_file = out / "metrics.json"
@@ -86,7 +87,7 @@ def train_fixed(source: str | Path, out: str | Path, dataset: str | None = None,
         for epoch in range(start, epochs + 1):
             fixed, row, res = learn_epoch(net, fixed, train_split, evals, dataset, epoch,
                                           emulator_runner(progress))
-            row["learning_ops"] = res.ops
+            row["learning_ops"] = res.ops.to_json()
             history.append(row)
             metrics["epochs"] = history
             _save(out, fixed, metrics)
@@ -118,10 +119,10 @@ def learn_epoch(net, fixed, train_split, evals: dict, dataset: str, epoch: int,
     """One fixed-point training epoch: the training split in the epoch's seeded order with
     the epoch's input noise, learning on (``runner(fixed, inputs, teacher, learn, labels)``: the
     emulator by default, or Lava), then ``evals`` (split name → encoded
-    :class:`~spikeport.pipeline.Batch`) scored with learning off and no teaching spikes.
+    :class:`~spikeport.flow.batch.Batch`) scored with learning off and no teaching spikes.
     Returns the learned network, the epoch's metrics row and the learning run's result."""
     from spikeport.models.brian2_sim import predict
-    from spikeport.pipeline import encode_batch
+    from spikeport.models.inputs import encode_batch
 
     runner = runner or emulator_runner()
     order = seeds.rng(net.seed, seeds.SHUFFLE, epoch).permutation(len(train_split.y))
@@ -144,8 +145,8 @@ def learn_epoch(net, fixed, train_split, evals: dict, dataset: str, epoch: int,
 
 def encode_evals(net, dataset: str, data_dir, samples: int | None) -> dict:
     """The validation and test splits, encoded with the spec's seed (as ``simulate``)."""
+    from spikeport.models.inputs import encode_batch
     from spikeport.models.trainer import load_split
-    from spikeport.pipeline import encode_batch
 
     out = {}
     for s in ("val", "test"):
@@ -171,7 +172,7 @@ def _save(out: Path, fixed, metrics: dict) -> None:
     """Replace OUT/fixed with the learned network and its metrics (one directory rename: a
     run killed at any point resumes from a network and metrics of the same epoch); then
     OUT/metrics.json for people."""
-    from spikeport.deploy import FIXED
+    from spikeport.converters.run_folder import FIXED
 
     tmp = out / (FIXED + ".tmp")
     if tmp.exists():

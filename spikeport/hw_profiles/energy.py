@@ -64,6 +64,7 @@ import math
 from pathlib import Path
 
 from spikeport.errors import BackendError, DataError, SpecError, SpikeportError
+from spikeport.flow.ops import OpCounts
 from spikeport.hw_profiles.mapping import hardware_readiness, load_network, map_network
 from spikeport.hw_profiles.profile import Profile, Quantity, load_profile
 
@@ -129,64 +130,57 @@ def fmt_range(r: dict, unit: str = "J", digits: int = 3) -> str:
 # ---------------------------------------------------------------------------------------------
 # counts from an ops dict
 
-def collect_counts(ops: dict, mapping: dict) -> dict:
-    """Per category totals from a Lava run's ``ops`` (keys as written by
-    :mod:`spikeport.lava_processes.run`), with the epoch split applied to synaptic updates."""
+def collect_counts(ops, mapping: dict) -> dict:
+    """Per category totals from a run's op counts (an :class:`~spikeport.flow.ops.OpCounts`
+    or its JSON form), with the epoch split applied to synaptic updates."""
+    ops = OpCounts.from_json(ops)
     c = {"syn_ops": 0, "syn_updates_measured": 0, "syn_updates": 0, "trace_updates": 0,
          "epochs": 0, "neuron_updates": 0, "spikes": 0, "threshold_updates": 0,
          "relay_updates": 0, "relay_values": 0, "input_values": 0, "teacher_values": 0,
          "readout_spikes": 0}
     splits = mapping.get("epoch_split", {})
     senders = mapping["senders"]
-    msg_lo = msg_hi = 0.0
-    for key, d in ops.items():
-        kind, _, name = key.partition(":")
-        if kind == "population":
-            c["neuron_updates"] += d.get("neuron_updates", 0)
-            c["spikes"] += d.get("spikes", 0)
-            c["threshold_updates"] += d.get("threshold_updates", 0)
-            s = senders.get(name)
-            if s:
-                msg_lo += d.get("spikes", 0) * s["dest_cores_min"]
-                msg_hi += d.get("spikes", 0) * s["dest_cores_max"]
-            if name == mapping.get("readout"):
-                c["readout_spikes"] += d.get("spikes", 0)
-        elif kind == "projection":
-            c["syn_ops"] += d.get("syn_ops", 0)
-            su = d.get("syn_updates", 0)
-            c["syn_updates_measured"] += su
-            c["syn_updates"] += su * splits.get(name, {}).get("syn_update_factor", 1)
-            c["trace_updates"] += d.get("trace_updates", 0)
-            c["epochs"] += d.get("epochs", 0)
-        elif kind == "relay":
-            c["relay_updates"] += d.get("relay_updates", 0)
-            c["relay_values"] += d.get("values_sent", 0)
-            s = senders.get(f"relay:{name}")
-            if s:
-                msg_lo += d.get("values_sent", 0) * s["dest_cores_min"]
-                msg_hi += d.get("values_sent", 0) * s["dest_cores_max"]
-        elif kind == "input":
-            c["input_values"] += d.get("values_sent", 0)
-            s = senders.get(name)
-            if s:
-                msg_lo += d.get("values_sent", 0) * s["dest_cores_min"]
-                msg_hi += d.get("values_sent", 0) * s["dest_cores_max"]
-        elif kind == "dopamine":  # NACA: graded third-factor values, and a label per sample
-            c["relay_values"] += d.get("values_sent", 0)
-            c["teacher_values"] += d.get("labels_received", 0)
-            s = senders.get(f"dopamine:{name}")
-            if s:
-                msg_lo += d.get("values_sent", 0) * s["dest_cores_min"]
-                msg_hi += d.get("values_sent", 0) * s["dest_cores_max"]
-        elif key == "teacher":
-            # teaching spikes (and a gated rule's per-step gate values) come from the host
-            c["teacher_values"] += d.get("values_sent", 0) + d.get("gate_values_sent", 0)
-            s = senders.get("teacher")
-            if s:
-                msg_lo += d.get("values_sent", 0) * s["dest_cores_min"]
-                msg_hi += d.get("values_sent", 0) * s["dest_cores_max"]
-        elif key == "teacher_drive":
-            c["syn_ops"] += d.get("syn_ops", 0)
+    msg = [0.0, 0.0]
+
+    def send(sender: str, values: int) -> None:
+        s = senders.get(sender)
+        if s:
+            msg[0] += values * s["dest_cores_min"]
+            msg[1] += values * s["dest_cores_max"]
+
+    for name, d in ops.population.items():
+        c["neuron_updates"] += d.get("neuron_updates", 0)
+        c["spikes"] += d.get("spikes", 0)
+        c["threshold_updates"] += d.get("threshold_updates", 0)
+        send(name, d.get("spikes", 0))
+        if name == mapping.get("readout"):
+            c["readout_spikes"] += d.get("spikes", 0)
+    for name, d in ops.projection.items():
+        c["syn_ops"] += d.get("syn_ops", 0)
+        su = d.get("syn_updates", 0)
+        c["syn_updates_measured"] += su
+        c["syn_updates"] += su * splits.get(name, {}).get("syn_update_factor", 1)
+        c["trace_updates"] += d.get("trace_updates", 0)
+        c["epochs"] += d.get("epochs", 0)
+    for name, d in ops.relay.items():
+        c["relay_updates"] += d.get("relay_updates", 0)
+        c["relay_values"] += d.get("values_sent", 0)
+        send(f"relay:{name}", d.get("values_sent", 0))
+    for name, d in ops.input.items():
+        c["input_values"] += d.get("values_sent", 0)
+        send(name, d.get("values_sent", 0))
+    for name, d in ops.dopamine.items():   # NACA: graded third factors, a label per sample
+        c["relay_values"] += d.get("values_sent", 0)
+        c["teacher_values"] += d.get("labels_received", 0)
+        send(f"dopamine:{name}", d.get("values_sent", 0))
+    if ops.teacher is not None:
+        # teaching spikes (and a gated rule's per-step gate values) come from the host
+        d = ops.teacher
+        c["teacher_values"] += d.get("values_sent", 0) + d.get("gate_values_sent", 0)
+        send("teacher", d.get("values_sent", 0))
+    if ops.teacher_drive is not None:
+        c["syn_ops"] += ops.teacher_drive.get("syn_ops", 0)
+    msg_lo, msg_hi = msg
     c["spike_messages"] = rng(msg_lo, msg_hi)
     return c
 
@@ -213,6 +207,7 @@ def phase_energy(ops: dict, mapping: dict, profile, samples: int, steps: int | N
     steps = samples * mapping["steps_per_sample"] if steps is None else steps
     dt = mapping["dt"] if dt is None else dt
     E, T = prof.energy, prof.time
+    ops = OpCounts.from_json(ops)
     c = collect_counts(ops, mapping)
     hops = mesh_hops(mapping["cores_used"])
     cats = {}
@@ -300,7 +295,7 @@ def phase_energy(ops: dict, mapping: dict, profile, samples: int, steps: int | N
             "epoch_split": mapping.get("epoch_split", {})}
 
 
-def _core_work(c: dict, ops: dict, mapping: dict, prof: Profile) -> list[dict]:
+def _core_work(c: dict, ops: OpCounts, mapping: dict, prof: Profile) -> list[dict]:
     """Per core, seconds of work over the phase (low, high), sharing each op count among the
     cores by neurons (neuron ops) or stored synapses (synaptic ops and updates)."""
     T = prof.time
@@ -313,13 +308,13 @@ def _core_work(c: dict, ops: dict, mapping: dict, prof: Profile) -> list[dict]:
         n_pop = mapping["populations"][pop]["n"]
         share = core["n"] / n_pop
         lo = hi = 0.0
-        d = ops.get(f"population:{pop}", {})
+        d = ops.population.get(pop, {})
         nu, sp = d.get("neuron_updates", 0) * share, d.get("spikes", 0) * share
         sp = min(sp, nu)
         lo += (sp * T["neuron_update_active"].low + (nu - sp) * T["neuron_update_inactive"].low)
         hi += nu * T["neuron_update_active"].high
         if pop.startswith("relay:"):
-            r = ops.get(pop, {}).get("relay_updates", 0) * share
+            r = ops.relay.get(pop.partition(":")[2], {}).get("relay_updates", 0) * share
             lo += r * T["neuron_update_inactive"].low
             hi += r * T["neuron_update_active"].high
         sender = mapping["senders"].get(pop, {})
@@ -329,7 +324,7 @@ def _core_work(c: dict, ops: dict, mapping: dict, prof: Profile) -> list[dict]:
             if not proj_syn.get(pname):
                 continue
             f = n_syn / proj_syn[pname]
-            pd = ops.get(f"projection:{pname}", {})
+            pd = ops.projection.get(pname, {})
             so = pd.get("syn_ops", 0) * f
             su = pd.get("syn_updates", 0) * f * splits.get(pname, {}).get("syn_update_factor", 1)
             lo += so * T["synaptic_op"].low + su * T["synaptic_update"].low

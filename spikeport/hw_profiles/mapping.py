@@ -114,7 +114,7 @@ def load_network(source):
     (``network.json``), a run directory (its ``fixed/``) or a spec YAML."""
     if not isinstance(source, (str, Path)):
         return source
-    from spikeport.converters.quantize import FixedNetwork
+    from spikeport.flow.fixed import FixedNetwork
     from spikeport.models.spec import load_spec
 
     p = Path(source)
@@ -456,7 +456,7 @@ STOCK, PORT, UNSUPPORTED, HOST_IO = "chip (stock Lava)", "CPU-only: port needed"
 
 
 def hardware_readiness(fixed_or_spec, profile="loihi1", learn: bool = True) -> list[dict]:
-    """Per process of the converted Lava network (as :func:`spikeport.converters.to_lava.
+    """Per process of the converted Lava network (as :func:`spikeport.lava_processes.graph.
     build_graph` makes it): its spikeport model, the stock Lava process with Loihi models that
     implements it on a chip (if any), its status on ``profile`` and what a chip port needs."""
     prof = _profile(profile)

@@ -2,7 +2,7 @@
 
 The float oracle of spikeport's NACA rule (DESIGN.md §3, PAPERS.md §3): the Brian2 reference
 (:mod:`spikeport.models.brian2_rules`) and the whole-network oracle
-(:mod:`spikeport.kernels.float_reference`) are tested against these functions, and the Lava
+(``tests/oracles/float_reference.py``) are tested against these functions, and the Lava
 dopamine source computes the same per-sample modulation in integers.
 
 **Expectation encoding.** For C classes, class c (0-based) activates two of 2C slots,

@@ -1,5 +1,5 @@
 """Lava Processes and fixed-point ProcessModels spikeport adds to stock Lava; they import lava,
-nothing outside this package (and :mod:`spikeport.converters.to_lava`, lazily) does.
+nothing outside this package does. :mod:`.graph` builds a fixed network's process graph.
 
 * :mod:`.lif` — ``ThirdFactorLIF``: Loihi LIF + third-factor input, bAP and y2/y3 outputs,
   sample resets, homeostasis.

@@ -43,7 +43,7 @@ from lava.magma.core.process.variable import Var
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
-from spikeport.converters.lava_rules import RulePlan
+from spikeport.flow.plans import RulePlan
 from spikeport.kernels.dense import dense_accumulate, quantize_dense_weights, truncate_weights
 from spikeport.kernels.learning import u_active
 from spikeport.lava_processes.schedule import Recorder, Schedule

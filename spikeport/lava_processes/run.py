@@ -14,8 +14,8 @@ runtime), then the whole group SIGKILL, and the shared-memory segments its proce
 
 This module is import-safe (Lava executes every module of this folder under a bare module name
 when it looks for ProcessModels): nothing runs at import time, and it defines no dataclasses
-(``dataclasses`` fails for a module missing from ``sys.modules``; :class:`LavaResult` lives in
-:mod:`spikeport.converters.to_lava`).
+(``dataclasses`` fails for a module missing from ``sys.modules``; the result type,
+:class:`~spikeport.flow.result.RunResult`, lives in :mod:`spikeport.flow.result`).
 """
 
 from __future__ import annotations
@@ -32,13 +32,13 @@ from pathlib import Path
 
 import numpy as np
 
-from spikeport.converters.to_lava import LavaResult
 from spikeport.errors import BackendError, SpikeportError
+from spikeport.flow.result import RunResult
 from spikeport.kernels.dense import quantize_dense_weights
 
 EXIT_OK, EXIT_USER, EXIT_TIMEOUT, EXIT_BUG = 0, 2, 3, 1
 
-__all__ = ["LavaResult", "run_lava", "run_lava_isolated", "run_lava_subprocess", "load_inputs",
+__all__ = ["RunResult", "run_lava", "run_lava_isolated", "run_lava_subprocess", "load_inputs",
            "load_labels", "main"]
 
 
@@ -48,7 +48,7 @@ def _as_int(v) -> int:
 
 def run_lava(fixed, inputs: dict[str, np.ndarray], teacher: np.ndarray | None = None,
              learn: bool = False, flush_samples: int = 100,
-             labels: np.ndarray | None = None) -> LavaResult:
+             labels: np.ndarray | None = None) -> RunResult:
     """Run ``fixed`` (a :class:`~spikeport.converters.quantize.FixedNetwork`) on the batch.
 
     ``inputs``: input name -> bool (n_samples, sample_steps, n); ``teacher``: bool
@@ -62,7 +62,7 @@ def run_lava(fixed, inputs: dict[str, np.ndarray], teacher: np.ndarray | None = 
     from lava.magma.core.run_conditions import RunSteps
     from lava.magma.core.run_configs import Loihi2SimCfg
 
-    from spikeport.converters.to_lava import build_graph
+    from spikeport.lava_processes.graph import build_graph
     from spikeport.lava_processes.schedule import collect
 
     record_dir = tempfile.mkdtemp(prefix="spikeport_lava_")
@@ -83,7 +83,7 @@ def run_lava(fixed, inputs: dict[str, np.ndarray], teacher: np.ndarray | None = 
         shutil.rmtree(record_dir, ignore_errors=True)
 
 
-def _collect(graph, record_dir, collect, wall: float) -> LavaResult:
+def _collect(graph, record_dir, collect, wall: float) -> RunResult:
     fixed = graph.fixed
     n, S, T = graph.n_samples, fixed.steps_per_sample, fixed.sample_steps
     spikes, thresholds, weights, ops = {}, {}, {}, {}
@@ -124,7 +124,8 @@ def _collect(graph, record_dir, collect, wall: float) -> LavaResult:
     if graph.drive is not None:
         _, last = collect(record_dir, graph.keys[("drive", fixed.teacher.population)])
         ops["teacher_drive"] = {"syn_ops": _as_int(last["syn_ops"])}
-    return LavaResult(spikes, weights, thresholds, ops, wall, graph.total_steps, graph.learn)
+    return RunResult(spikes, weights, thresholds, ops, wall, graph.total_steps, graph.learn,
+                     backend="lava")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -194,7 +195,7 @@ def _kill_group(proc: subprocess.Popen, grace: float) -> tuple[set[str], list[st
 
 def run_lava_isolated(fixed, inputs: dict[str, np.ndarray], teacher: np.ndarray | None = None,
                       learn: bool = False, labels: np.ndarray | None = None,
-                      timeout: float = 3600.0) -> LavaResult:
+                      timeout: float = 3600.0) -> RunResult:
     """:func:`run_lava` in a child process with a timeout: the fixed network and the batch go
     through a temporary directory (what ``run``, ``sweep`` and ``compare`` use; Lava can hang
     and leak shared memory, so it never runs in the caller's process)."""
@@ -219,7 +220,7 @@ def run_lava_isolated(fixed, inputs: dict[str, np.ndarray], teacher: np.ndarray 
 
 def run_lava_subprocess(fixed_dir: str | Path, inputs_npz: str | Path, out_npz: str | Path,
                         learn: bool = False, timeout: float = 600.0, grace: float = 10.0,
-                        python: str | None = None) -> LavaResult:
+                        python: str | None = None) -> RunResult:
     """Run the CLI entry in a child process with a timeout and cleanup; return its result."""
     cmd = [python or sys.executable, "-m", "spikeport.lava_processes.run", str(fixed_dir),
            str(inputs_npz), str(out_npz)] + (["--learn"] if learn else [])
@@ -243,7 +244,7 @@ def run_lava_subprocess(fixed_dir: str | Path, inputs_npz: str | Path, out_npz: 
     if proc.returncode != EXIT_OK:
         tail = err.decode(errors="replace").strip().splitlines()[-1:] or ["(no output)"]
         raise BackendError(f"Lava run failed (exit {proc.returncode}): {tail[0]}")
-    return LavaResult.load(out_npz)
+    return RunResult.load(out_npz)
 
 
 def load_inputs(path: str | Path) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
@@ -281,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_term)
     try:
-        from spikeport.converters.quantize import FixedNetwork
+        from spikeport.flow.fixed import FixedNetwork
 
         fixed = FixedNetwork.load(args.fixed_dir)
         inputs, teacher = load_inputs(args.inputs)

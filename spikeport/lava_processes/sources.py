@@ -1,6 +1,6 @@
 """Spike sources replaying pre-encoded samples: network inputs and the teaching signal.
 
-``data`` is bool ``(n_samples, sample_steps, n)`` as :func:`spikeport.pipeline.encode_batch`
+``data`` is bool ``(n_samples, sample_steps, n)`` as :func:`spikeport.models.inputs.encode_batch`
 makes it. At time step t (from 1) the source sends sample ``(t-1) // period``, step
 ``(t-1) % period``; rest steps and steps past the last sample are silent. ``s_out`` carries the
 spikes (0/1); ``y_out`` carries ``payload`` at each spike (a teacher's third-factor value,

@@ -5,7 +5,7 @@ Everything here is Brian2 *string code* (run_regularly, reset code, custom event
 pathways), never a Python callback, so the same network can later run in ``cpp_standalone``.
 :func:`plan_network` turns a spec into per-group and per-projection code; ``brian2_sim``
 builds the Brian2 objects from it. The float oracle
-(:mod:`spikeport.kernels.float_reference`) implements the same step in numpy.
+(``tests/oracles/float_reference.py``) implements the same step in numpy.
 
 Within-step schedule (Brian2 step t; "final" means the value of step t every rule reads):
 

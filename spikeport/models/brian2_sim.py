@@ -21,7 +21,7 @@ the fixed-point backends differ from it only by their arithmetic:
   events and synaptic pathways scheduled in the ``end`` slot — so it can run in
   ``cpp_standalone`` too. The within-step schedule and the
   exact updates are in :mod:`spikeport.models.brian2_rules`; the numpy oracle
-  :mod:`spikeport.kernels.float_reference` computes the same thing step by step.
+  ``tests/oracles/float_reference.py`` computes the same thing step by step.
 
 Brian2 step i is Lava step i+1 (Lava counts from 1; a RingBuffer emits column i at step i+1).
 """

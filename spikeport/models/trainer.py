@@ -70,7 +70,7 @@ def evaluate_weights(net: Network, weights, thresholds, split: Split, dataset: s
                      target: str = "numpy", progress: bool = False) -> dict:
     """Accuracy (and spike rates) of fixed weights on one split; learning off."""
     from spikeport.models.brian2_sim import predict, simulate
-    from spikeport.pipeline import encode_batch
+    from spikeport.models.inputs import encode_batch
 
     batch = encode_batch(net, split.X, split.y, split.ids, dataset, split.name)
     res = simulate(net, batch.inputs, weights, teacher=batch.teacher, target=target,
@@ -116,7 +116,8 @@ def train(spec: str | Path, out: str | Path, dataset: str | None = None,
     (:func:`scheduled`; default 1 = constant, or the resumed training's own schedule).
     """
     from spikeport.models.brian2_sim import predict, simulate
-    from spikeport.pipeline import default_dataset, encode_batch, provenance
+    from spikeport.models.inputs import default_dataset, encode_batch
+    from spikeport.provenance import provenance
 
     out = Path(out)
     spec = Path(spec)
@@ -199,7 +200,7 @@ def evaluate(artefact: str | Path, dataset: str | None = None, data_dir: str | N
              split: str = "test", samples: int | None = None, target: str = "auto",
              progress: bool = True) -> dict:
     """`spikeport evaluate`: accuracy of a trained artefact on any dataset folder."""
-    from spikeport.pipeline import default_dataset
+    from spikeport.models.inputs import default_dataset
 
     art = load_artefact(artefact)
     dataset = dataset or art.metrics.get("dataset") or default_dataset(art.net)

@@ -1,7 +1,8 @@
 """The zoo: the papers' networks as specs, each with its no-SBP twin.
 
-The specs live as YAML in ``examples/`` (the files users copy); this module names them and
-derives the twins, so a twin never drifts from its SBP network:
+The specs live as YAML in ``spikeport/zoo/`` (installed with the package; ``examples/`` links to
+them, the files users copy); this module names them and derives the twins, so a twin never
+drifts from its SBP network:
 
 * ``<name>_nosbp``: the same network with SBP's propagation factors set to 0 (the hidden layer
   stays at its random initial weights: a "frozen-hidden" twin).
@@ -18,7 +19,7 @@ from spikeport.errors import SpecError
 from spikeport.models.rules import SBP
 from spikeport.models.spec import Connectivity, Network, load_spec
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[1] / "zoo"   # package data, also in a wheel
 ZOO = {
     "digits_sbp": "digits_sbp.yaml",        # 64-100-10, sklearn digits
     "mnist_sbp": "mnist_sbp.yaml",          # 784-500-10, the SBP paper's MNIST network

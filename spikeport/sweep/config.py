@@ -45,7 +45,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from spikeport.errors import BackendError, SpecError
+from spikeport.errors import SpecError
 
 SCHEMA = "spikeport-sweep/1"
 JOB_SCHEMA = "spikeport-sweep-job/1"
@@ -337,23 +337,13 @@ def _quantize(data: dict, where: str) -> dict:
     return asdict(opts)
 
 
-def check_emulator() -> None:
-    """BackendError unless ``spikeport.emulator.run_emulator`` can be imported."""
-    try:
-        from spikeport.emulator import run_emulator  # noqa: F401
-    except ImportError as exc:
-        raise BackendError(f"backend 'emulator': spikeport.emulator.run_emulator is not "
-                           f"available ({exc}); use backend 'lava' (same fixed-point "
-                           "arithmetic, slower) until the emulator is installed") from None
-
-
 def load_sweep(path: str | Path) -> Sweep:
     """Read and validate a sweep file and plan its jobs; every problem is a one-line
     SpecError naming the file, the key, the value and what is allowed."""
     from spikeport.data.registry import DATASETS, N_FEATURES
     from spikeport.io import read_yaml
+    from spikeport.models.inputs import default_dataset
     from spikeport.models.spec import spec_to_dict
-    from spikeport.pipeline import default_dataset
 
     path = Path(path)
     where = str(path)
@@ -417,12 +407,10 @@ def load_sweep(path: str | Path) -> Sweep:
         if not isinstance(out, str) or not out:
             raise _fail(where, "out", out, "a folder path (relative to the sweep file)")
         out = (path.parent / out).resolve()
-    if backend == "emulator":
-        check_emulator()
-    elif backend == "lava":
-        from spikeport.lava_processes import require_lava
+    if backend in FIXED_POINT_BACKENDS:
+        from spikeport.backends.base import get_backend
 
-        require_lava()
+        get_backend(backend)     # not installed here (Lava) or not importable: one line now
 
     base_tree, base_desc, weight_files = _base_spec(data.get("base"), path, where)
     params = _parameters(data, where)
@@ -503,4 +491,4 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
 
 __all__ = ["Sweep", "Job", "Parameter", "load_sweep", "set_path", "job_id", "parse_shard",
            "point_network", "network_from_mapping",
-           "check_emulator", "SCHEMA", "BACKENDS", "METRICS"]
+           "SCHEMA", "BACKENDS", "METRICS"]

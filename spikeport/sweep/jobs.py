@@ -94,26 +94,22 @@ class _Deadline:
         return left
 
 
-def lava_runner(deadline: _Deadline):
-    """``(fixed, inputs, teacher, learn, labels) → LavaResult`` through a Lava child
-    process."""
-    from spikeport.lava_processes.run import run_lava_isolated
+def fixed_point_runner(backend: str, deadline: _Deadline):
+    """``(fixed, inputs, teacher, learn, labels) → RunResult`` on a registered fixed-point
+    backend (a Lava child gets what is left of the job's time as its timeout)."""
+    from spikeport.backends.base import get_backend
+    from spikeport.flow.batch import Batch
+
+    get_backend(backend)         # an unknown or uninstalled backend fails before any work
 
     def run(fixed, inputs, teacher, learn, labels=None):
-        return run_lava_isolated(fixed, inputs, teacher, learn=learn, labels=labels,
-                                 timeout=deadline.remaining())
-    return run
+        import numpy as np
 
-
-def emulator_runner():
-    """``(fixed, inputs, teacher, learn, labels) → LavaResult`` from the in-process emulator."""
-    from spikeport.sweep.config import check_emulator
-
-    check_emulator()
-    from spikeport.emulator import run_emulator
-
-    def run(fixed, inputs, teacher, learn, labels=None):
-        return run_emulator(fixed, inputs, teacher=teacher, learn=learn, labels=labels)
+        n = len(next(iter(inputs.values())))
+        labels = np.full(n, -1) if labels is None else np.asarray(labels)
+        batch = Batch(inputs, labels, np.arange(n), teacher, "", "")
+        return get_backend(backend, timeout=deadline.remaining()).run(fixed, batch,
+                                                                      learn=learn)
     return run
 
 
@@ -192,14 +188,16 @@ def run_job(config: dict, deadline: _Deadline | None = None) -> dict:
     net = point_network(config)
     deadline = deadline or _Deadline(None)
     backend = config["backend"]
-    if backend == "brian2":
+    from spikeport.backends.base import backend_names
+
+    if backend in backend_names("float"):
         metrics, history, details = _run_brian2(config, net)
-    elif backend == "lava":
-        metrics, history, details = _run_fixed_point(config, net, lava_runner(deadline))
-    elif backend == "emulator":
-        metrics, history, details = _run_fixed_point(config, net, emulator_runner())
+    elif backend in backend_names("fixed"):
+        metrics, history, details = _run_fixed_point(config, net,
+                                                     fixed_point_runner(backend, deadline))
     else:
-        raise SpecError(f"job config: backend = {backend!r}; allowed: brian2, lava, emulator")
+        raise SpecError(f"job config: backend = {backend!r}; allowed: "
+                        f"{', '.join(backend_names())}")
     timing = {k: details.pop(k) for k in list(details)
               if k.endswith("_s") or k == "brian2_target"}
     return {"metrics": metrics, "history": history, "details": details, "timing": timing}

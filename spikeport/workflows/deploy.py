@@ -1,4 +1,5 @@
-"""Convert-and-run: the library behind ``spikeport convert``, ``run`` and ``deploy``.
+"""Deploy and run: the workflows behind ``spikeport run``, ``deploy`` and ``demo`` (the run
+folder they read and write: :mod:`spikeport.converters.run_folder`).
 
 A run directory holds everything one deployment produced; later commands take it::
 
@@ -26,49 +27,19 @@ from pathlib import Path
 
 import numpy as np
 
+from spikeport.backends.base import backend_names, get_backend
+from spikeport.converters.run_folder import FIXED, FIXED_LEARNED, convert, load_fixed
 from spikeport.errors import DataError
 from spikeport.io import atomic_savez, atomic_write_json, atomic_write_text
-from spikeport.models.artefact import is_artefact, load_artefact, load_source
-from spikeport.models.spec import load_spec, save_spec
-
-FIXED = "fixed"
-FIXED_LEARNED = "fixed_learned"
+from spikeport.models.artefact import is_artefact, load_artefact
+from spikeport.models.spec import load_spec
+from spikeport.workflows.simulate import format_summary, run_simulate
 
 
-def convert(source: str | Path, out: str | Path, options=None) -> dict:
-    """Quantize an artefact (or an untrained spec) into ``OUT/fixed`` with its report."""
-    from spikeport.converters.quantize import format_report, quantize
-
-    art = load_source(source)
-    out = Path(out)
-    fixed = quantize(art.net, art.weights, options)
-    if art.thresholds:
-        # thresholds adapted by homeostasis during training, in this population's vth units
-        vth = {p.name: np.rint(np.broadcast_to(art.thresholds[p.name], (p.n,)) * p.scale)
-               .astype(np.int64) for p in fixed.populations if p.name in art.thresholds}
-        fixed = fixed.with_learned(thresholds=vth)
-    out.mkdir(parents=True, exist_ok=True)
-    fixed.save(out / FIXED)
-    save_spec(art.net, out / "spec.yaml")
-    report = dict(fixed.report)
-    report["source"] = str(source)
-    atomic_write_json(out / "quantization.json", report)
-    atomic_write_text(out / "quantization.md", format_report(fixed.report) + "\n")
-    return report
-
-
-def _load_fixed(out: Path, learned: bool):
-    from spikeport.converters.quantize import FixedNetwork
-
-    sub = FIXED_LEARNED if learned else FIXED
-    if not (out / sub).is_dir():
-        hint = ("run `spikeport run OUT --learn` first" if learned else
-                "run `spikeport convert ARTEFACT -o OUT` first")
-        raise DataError(f"{out}: no fixed-point network in {sub}/ ({hint})")
-    return FixedNetwork.load(out / sub)
-
-
-BACKENDS = ("lava", "emulator")
+def _fixed_backend(name: str, timeout: float):
+    if name not in backend_names("fixed"):
+        raise DataError(f"backend {name!r} is not one of {', '.join(backend_names('fixed'))}")
+    return get_backend(name, timeout=timeout)
 
 
 def run_on_lava(out: str | Path, learn: bool = False, samples: int = 100,
@@ -89,36 +60,25 @@ def run_fixed(out: str | Path, learn: bool = False, samples: int = 100,
     or on the bit-exact emulator; writes ``{backend}_{infer,learn}.json/.npz``. Inference
     never receives the teaching spikes (a teacher drive would hand it the labels)."""
     from spikeport.models.brian2_sim import predict
-    from spikeport.pipeline import load_batch
+    from spikeport.models.inputs import load_batch
 
-    if backend not in BACKENDS:
-        raise DataError(f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
+    runner = _fixed_backend(backend, timeout)
     out = Path(out)
-    fixed = _load_fixed(out, use_learned)
+    fixed = load_fixed(out, use_learned)
     net = load_spec(out / "spec.yaml")
     split = split or ("train" if learn else "test")
     if batch is None:
         batch = load_batch(net, dataset, data_dir, split, samples)
     mode = "learn" if learn else "infer"
     fixed_dir = out / (FIXED_LEARNED if use_learned else FIXED)
-    teacher = batch.teacher if learn else None
     t0 = time.perf_counter()
-    if backend == "emulator":
-        from spikeport.emulator import run_emulator
-
-        result = run_emulator(fixed, batch.inputs, teacher, learn=learn, progress=progress,
-                              labels=batch.labels if learn else None)
-    else:
-        from spikeport.lava_processes.run import run_lava_isolated
-
-        result = run_lava_isolated(fixed, batch.inputs, teacher, learn=learn,
-                                   labels=batch.labels if learn else None, timeout=timeout)
+    result = runner.run(fixed, batch, learn=learn, progress=progress)
     wall = time.perf_counter() - t0
     summary = {"backend": backend, "mode": mode, "network": net.name,
                "samples": int(len(batch.labels)),
                "dataset": batch.dataset, "split": batch.split, "wall_time_s": wall,
                "steps_per_s": len(batch.labels) * net.steps_per_sample / wall,
-               "fixed_network": str(fixed_dir), "ops": result.ops,
+               "fixed_network": str(fixed_dir), "ops": result.ops.to_json(),
                "rates_hz": {p: float(s.mean() / net.dt) for p, s in result.spikes.items()}}
     if net.readout is not None and (batch.labels >= 0).all():
         pred = predict(net, result)
@@ -152,15 +112,10 @@ def deploy(source: str | Path, out: str | Path, epochs: int = 8, samples: int = 
     on ``samples`` test samples (the emulator by default, or Lava) → the Brian2 reference on
     the same input spikes → summary (the fixed-point run under ``"fixed"``)."""
     from spikeport.models.brian2_sim import predict, simulate
+    from spikeport.models.inputs import load_batch
     from spikeport.models.trainer import train
-    from spikeport.pipeline import load_batch
 
-    if backend not in BACKENDS:
-        raise DataError(f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
-    if backend == "lava":
-        from spikeport.lava_processes import require_lava
-
-        require_lava()        # before training, not after
+    _fixed_backend(backend, timeout)   # a backend that cannot run here says so before training
     out = Path(out)
     source = Path(source)
     t0 = time.perf_counter()
@@ -229,3 +184,19 @@ def format_deploy(s: dict) -> str:
                   "run OUT --learn` and `spikeport energy OUT`)", "",
                   format_energy_digest(s["energy"])]
     return "\n".join(lines)
+
+
+def demo(spec: str | Path | None = None, out: str | Path | None = None,
+         backend: str = "emulator") -> str:
+    """`make demo`: deploy the digits network — train it in Brian2, convert it to Loihi fixed
+    point, run it on ``backend`` (the bit-exact emulator by default, or Lava) and compare with
+    the Brian2 reference on the same test spikes."""
+    from spikeport.models.zoo import EXAMPLES
+
+    spec = Path(spec) if spec else EXAMPLES / "digits_sbp.yaml"
+    out = Path(out) if out else Path("runs") / "demo"       # under the working directory
+    untrained = run_simulate(spec, samples=50, split="test", progress=True)
+    print("Brian2 reference, untrained network:\n" + format_summary(untrained) + "\n",
+          flush=True)
+    summary = deploy(spec, out, epochs=5, samples=100, progress=True, backend=backend)
+    return format_deploy(summary) + f"\n\neverything is in {out}"

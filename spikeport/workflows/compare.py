@@ -56,29 +56,25 @@ from pathlib import Path
 import numpy as np
 
 from spikeport.analysis import metrics as M
+from spikeport.analysis.compare_report import (
+    BACKENDS,
+    LEARNING_ONLY,
+    PAIRS,
+    SWEEPS,
+    format_compare,
+    pair_key,
+)
+from spikeport.analysis.gates import (
+    _planned_gate_check,
+    check_gates,
+    gate_metrics,
+    parse_gates,
+    parse_int_list,
+)
+from spikeport.backends.base import backend_names, get_backend
+from spikeport.converters.quantized_reference import quantized_reference
 from spikeport.errors import BackendError, SpecError
 from spikeport.io import atomic_savez, atomic_write_json, atomic_write_text
-
-BACKENDS = ("float", "quantized", "fixed")
-PAIRS = (("quantized", "float"), ("fixed", "quantized"), ("fixed", "float"))
-FIXED_BACKENDS = ("lava", "emulator")
-# sweep kind -> (QuantizeOptions field, allowed range, what it is)
-SWEEPS = {"bits": ("num_weight_bits", (1, 8), "weight precision (bits)"),
-          "impulse": ("trace_impulse_max", (1, 127), "largest learning-trace impulse"),
-          "t_epoch": ("sbp_t_epoch", (1, None), "SBP learning epoch (steps)")}
-# the knobs that only change learning: their per-layer spike metrics are the learning phase's
-LEARNING_ONLY = ("impulse", "t_epoch")
-PAIR_NAMES = {"quantized_vs_float": "quantized vs float", "fixed_vs_quantized":
-              "fixed vs quantized", "fixed_vs_float": "fixed vs float"}
-ACCURACY_KEYS = ("accuracy", "agreement", "learned_accuracy", "learned_agreement",
-                 "accuracy_while_learning", "agreement_while_learning")
-
-
-def pair_key(a: str, b: str) -> str:
-    return f"{a}_vs_{b}"
-
-
-PAIR_KEYS = tuple(pair_key(a, b) for a, b in PAIRS)
 
 
 @dataclass
@@ -111,181 +107,6 @@ class CompareOptions:
 
 
 # ---------------------------------------------------------------------------------------------
-# argument parsing helpers (the CLI passes strings through)
-
-def parse_int_list(text: str, option: str, lo: int, hi: int | None = None) -> list[int]:
-    """``"8,7,6"`` -> ``[8, 7, 6]``; a SpecError names the option and the allowed range."""
-    values = []
-    for part in str(text).split(","):
-        part = part.strip()
-        try:
-            v = int(part)
-        except ValueError:
-            raise SpecError(f"{option}: {part!r} is not an integer; give a comma-separated list "
-                            f"such as 8,6,4") from None
-        if v < lo or (hi is not None and v > hi):
-            raise SpecError(f"{option}: {v} is invalid; allowed: integers in "
-                            f"[{lo}, {hi if hi is not None else 'inf'}]")
-        if v in values:
-            raise SpecError(f"{option}: {v} appears twice")
-        values.append(v)
-    if not values:
-        raise SpecError(f"{option}: give at least one value")
-    return values
-
-
-@dataclass(frozen=True)
-class Gate:
-    """``metric`` must be >= ``threshold`` (``under``: fail when under) or <= (``over``)."""
-
-    metric: str
-    threshold: float
-    direction: str
-
-    @property
-    def option(self) -> str:
-        return f"--fail-{self.direction} {self.metric}={self.threshold:g}"
-
-
-def parse_gates(items, direction: str) -> list[Gate]:
-    """``["hidden.match_rate=0.99", ...]`` -> gates; syntax only (names are checked against the
-    network by :func:`check_gates`)."""
-    gates = []
-    for item in items or ():
-        metric, sep, value = str(item).partition("=")
-        metric = metric.strip()
-        try:
-            threshold = float(value)
-        except ValueError:
-            threshold = math.nan
-        if not sep or not metric or not math.isfinite(threshold):
-            raise SpecError(f"--fail-{direction} {item!r}: expected METRIC=VALUE with a finite "
-                            "number, e.g. accuracy=0.8 or hidden.match_rate=0.99")
-        gates.append(Gate(metric, threshold, direction))
-    return gates
-
-
-# ---------------------------------------------------------------------------------------------
-# the quantized-parameter reference
-
-@dataclass
-class QuantizedReference:
-    """A spec whose constants are the quantizer's realised ones, the dequantized initial
-    weights, per-neuron thresholds ``vth / scale``, and a record of every constant changed."""
-
-    net: object
-    weights: dict[str, np.ndarray]
-    thresholds: dict[str, np.ndarray]
-    constants: dict
-
-
-def _spec_tau(tau: float, dt: float) -> float:
-    """A realised time constant the spec can hold: 0 (full decay) becomes the spec's fastest
-    (decay factor 1/4096), inf (no decay) a time constant whose decay factor is 1.0."""
-    tau_min = dt / math.log(4096)
-    if not tau > tau_min:
-        return tau_min
-    return tau if math.isfinite(tau) else 1e300
-
-
-def quantized_reference(net, fixed) -> QuantizedReference:
-    """The float spec with the fixed network's rounded constants (see the module docstring)."""
-    from spikeport.converters.quantize import LEARN_RANGE, realised_tau
-    from spikeport.kernels.dense import quantize_dense_weights
-    from spikeport.kernels.homeostasis import ACC_FRACTION_BITS, COUNT_FRACTION_BITS
-    from spikeport.models.rules import SBP, STDP, Homeostasis, SupervisedSTDP
-    from spikeport.models.spec import sbp_source
-
-    dt, T = net.dt, net.sample_steps
-    consts: dict = {"populations": {}, "projections": {}}
-    pops, thresholds = [], {}
-    for pop in net.populations:
-        fp = fixed.population(pop.name)
-        s = fp.scale
-        theta = np.broadcast_to(np.asarray(fp.vth, dtype=np.float64), (pop.n,)) / s
-        if not theta.max() > pop.reset:
-            raise BackendError(f"population '{pop.name}': quantized thresholds vth/scale "
-                               f"<= reset; cannot build the quantized reference")
-        thresholds[pop.name] = theta.copy()
-        tau_u = _spec_tau(realised_tau(fp.du + 1, dt), dt)
-        tau_v = _spec_tau(realised_tau(fp.dv, dt), dt)
-        bias = fp.bias_mant * 2.0 ** fp.bias_exp / (64.0 * s)
-        c = {"tau_u_s": [pop.tau_u, tau_u], "tau_v_s": [pop.tau_v, tau_v],
-             "threshold": [pop.threshold, float(theta.min()), float(theta.max())],
-             "bias": [pop.bias, bias]}
-        h = pop.homeostasis
-        if h is not None and fp.homeostasis is not None:
-            hq = fp.homeostasis
-            h = Homeostasis(
-                target_rate=hq["target_q"] / (1 << COUNT_FRACTION_BITS) / (T * dt),
-                eta=hq["eta_q"] / ((1 << (ACC_FRACTION_BITS - COUNT_FRACTION_BITS)) * s),
-                theta_min=hq["acc_min"] / (1 << ACC_FRACTION_BITS) / s,
-                theta_max=hq["acc_max"] / (1 << ACC_FRACTION_BITS) / s)
-            c["homeostasis"] = {k: [getattr(pop.homeostasis, k), getattr(h, k)]
-                                for k in ("target_rate", "eta", "theta_min", "theta_max")}
-        consts["populations"][pop.name] = c
-        pops.append(replace(pop, tau_u=tau_u, tau_v=tau_v, threshold=float(theta.max()),
-                            bias=bias, homeostasis=h))
-
-    # the supervised rules' realised rates: SBP's relay gains carry f·η_source with the
-    # *spec's* η_source, so the quantized SBP rate is f_realised·η_spec/η_realised
-    eta_realised = {}
-    for proj in net.projections:
-        rule = fixed.projection(proj.name).rule
-        if isinstance(proj.learning, SupervisedSTDP) and rule is not None:
-            eta_realised[proj.name] = float(np.mean([r.realised for r in rule.rates
-                                                     if r.field == "eta"]))
-    projs, weights = [], {}
-    for proj in net.projections:
-        fpj = fixed.projection(proj.name)
-        w_int = quantize_dense_weights(np.asarray(fpj.weights, dtype=np.int64), fpj.sign_mode,
-                                       fpj.num_weight_bits)
-        weights[proj.name] = fpj.dequantized(w_int)
-        c = {"lsb_per_unit": fpj.lsb_per_unit, "weight_exp": fpj.weight_exp,
-             "num_weight_bits": fpj.num_weight_bits}
-        new = proj
-        plan = fpj.rule
-        if plan is not None:
-            lo, hi = LEARN_RANGE[fpj.mode]
-            w_min, w_max = lo / fpj.lsb_per_unit, hi / fpj.lsb_per_unit
-            c["w_min"], c["w_max"] = [proj.w_min, w_min], [proj.w_max, w_max]
-            rates: dict[str, list] = {}
-            for r in plan.rates:
-                rates.setdefault(r.field, []).append(r.realised)
-            taus = {t.name: t.tau_steps * dt for t in plan.traces}
-            rule = proj.learning
-            changes = {k: float(np.mean(v)) for k, v in rates.items()}
-            if isinstance(rule, SupervisedSTDP):
-                changes["tau_pre"] = taus["x1"]
-            elif isinstance(rule, SBP):
-                changes["tau_elig"] = taus["x2"]
-                src = sbp_source(net, proj)
-                ratio = src.learning.eta / eta_realised.get(src.name, src.learning.eta)
-                for k in ("f_ltp", "f_ltd"):
-                    if k in changes:
-                        changes[k] *= ratio
-            elif isinstance(rule, STDP):
-                if "x1" in taus:
-                    changes["tau_plus"] = taus["x1"]
-                if "y1" in taus:
-                    changes["tau_minus"] = taus["y1"]
-            c["learning"] = {k: [getattr(rule, k), v] for k, v in changes.items()}
-            c["learning_terms"] = {k: v for k, v in rates.items() if len(v) > 1}
-            new = replace(proj, w_min=w_min, w_max=w_max, learning=replace(rule, **changes))
-        consts["projections"][proj.name] = c
-        projs.append(new)
-
-    teacher = net.teacher
-    if teacher is not None and fixed.teacher is not None and fixed.teacher.drive is not None:
-        mant, exp, _ = fixed.teacher.drive
-        drive = mant * 2.0 ** exp / fixed.population(teacher.population).scale
-        consts["teacher_drive"] = [teacher.drive, drive]
-        teacher = replace(teacher, drive=drive)
-    qnet = net.replace(populations=tuple(pops), projections=tuple(projs), teacher=teacher)
-    return QuantizedReference(qnet, weights, thresholds, consts)
-
-
-# ---------------------------------------------------------------------------------------------
 # backends
 
 @dataclass
@@ -299,42 +120,9 @@ class Recording:
         return self.spikes[population].sum(axis=1)
 
 
-def _emulator():
-    try:
-        from spikeport.emulator import run_emulator
-    except ImportError:
-        raise BackendError("--backend emulator: this spikeport has no emulator yet "
-                           "(spikeport.emulator.run_emulator is missing); use --backend lava"
-                           ) from None
-    return run_emulator
-
-
-class FixedBackend:
-    """Runs a fixed-point network on Lava (subprocess, timeout) or on the emulator; both
-    return a :class:`~spikeport.converters.to_lava.LavaResult`."""
-
-    def __init__(self, name: str, timeout: float = 3600.0):
-        if name not in FIXED_BACKENDS:
-            raise BackendError(f"fixed-point backend {name!r} is not supported; allowed: "
-                               f"{', '.join(FIXED_BACKENDS)}")
-        self.name = name
-        self.timeout = timeout
-        self._run_emulator = _emulator() if name == "emulator" else None
-
-    def run(self, fixed, inputs: dict, teacher, learn: bool, record_weights: bool = False,
-            labels=None):
-        if self._run_emulator is not None:
-            return self._run_emulator(fixed, inputs, teacher=teacher, learn=learn,
-                                      record_weights=record_weights, labels=labels)
-        from spikeport.lava_processes.run import run_lava_isolated
-
-        return run_lava_isolated(fixed, inputs, teacher, learn=learn, labels=labels,
-                                 timeout=self.timeout)
-
-
-def _fixed_infer(runner: FixedBackend, fixed, batch) -> Recording:
-    # inference never receives the teaching spikes (a teacher drive would hand it the labels)
-    res = runner.run(fixed, batch.inputs, None, learn=False)
+def _fixed_infer(runner, fixed, batch) -> Recording:
+    # the backend keeps the teaching spikes from inference (a drive would hand it the labels)
+    res = runner.run(fixed, batch, learn=False)
     return Recording(res.spikes, res.wall_time)
 
 
@@ -386,15 +174,15 @@ def _brian2_learn(net, batch, weights, thresholds, target, bounds, plastic) -> L
                     (w, th))
 
 
-def _fixed_learn(runner: FixedBackend, fixed, batch, bounds, plastic) -> LearnRun:
-    emulated = runner.name == "emulator"
+def _fixed_learn(runner, fixed, batch, bounds, plastic) -> LearnRun:
     t0 = time.perf_counter()
-    res = runner.run(fixed, batch.inputs, batch.teacher, learn=True, record_weights=emulated,
-                     labels=batch.labels)
+    res = runner.run(fixed, batch, learn=True, record_weights=True)
     wall = time.perf_counter() - t0
+    # a backend that records weights per sample (the emulator) gives every checkpoint; a chip
+    # (Lava) only its start and end
     traj, checkpoints = {}, [0, bounds[-1]]
     history = getattr(res, "weight_history", None) or {}
-    if emulated and all(p in history for p in plastic):
+    if history and all(p in history for p in plastic):
         checkpoints = list(bounds)
     for p in plastic:
         fp = fixed.projection(p)
@@ -435,133 +223,6 @@ def _classify(net, recs: dict[str, Recording], labels) -> tuple[dict, dict]:
 
 
 # ---------------------------------------------------------------------------------------------
-# gates
-
-def gate_metrics(report: dict) -> dict[str, float | None]:
-    """Every metric a gate can name, flattened: ``infer.<pair>.<population>.<metric>``,
-    ``learn.<pair>.<population>.<metric>``, ``infer.accuracy.<backend>``,
-    ``infer.agreement.<pair>``, ``learn.learned_accuracy.<backend>``,
-    ``learn.weights.<projection>.<pair>.final`` / ``.rms_over_time``, ... Shorthands: see
-    :func:`resolve_gate`."""
-    flat: dict[str, float | None] = {}
-    for phase in ("infer", "learn"):
-        ph = report.get(phase)
-        if not ph:
-            continue
-        for pair, pops in ph.get("pairs", {}).items():
-            for pop, m in pops.items():
-                for k, v in m.items():
-                    if k in M.HIGHER_IS_BETTER or k == "first_diff_step_min":
-                        flat[f"{phase}.{pair}.{pop}.{k}"] = v
-        for key in ACCURACY_KEYS:
-            for name, v in (ph.get(key) or {}).items():
-                flat[f"{phase}.{key}.{name}"] = v
-        for proj, d in (ph.get("weights") or {}).items():
-            for pair, w in d["pairs"].items():
-                flat[f"{phase}.weights.{proj}.{pair}.final"] = w["final"]
-                flat[f"{phase}.weights.{proj}.{pair}.rms_over_time"] = w["rms_over_time"]
-    return flat
-
-
-def _higher_is_better(key: str) -> bool:
-    last = key.split(".")[-1]
-    if last in M.HIGHER_IS_BETTER:
-        return M.HIGHER_IS_BETTER[last]
-    if last in ("first_diff_step_min",):
-        return True
-    if ".weights." in key or key.startswith("weights") or last == "weight_rms":
-        return False
-    return True  # accuracies and agreements
-
-
-ALIASES = {"accuracy": "infer.accuracy.fixed", "agreement": "infer.agreement.fixed_vs_float",
-           "learned_accuracy": "learn.learned_accuracy.fixed",
-           "learned_agreement": "learn.learned_agreement.fixed_vs_float"}
-
-
-def resolve_gate(flat: dict, name: str, populations, projections
-                 ) -> tuple[list[str], bool] | None:
-    """The flat keys a gate name stands for and whether larger is better, or None.
-
-    Shorthands: ``accuracy``, ``agreement``, ``learned_accuracy``, ``learned_agreement``
-    (fixed point, inference, against float); ``POP.METRIC`` (inference, fixed vs float);
-    ``METRIC`` (the worst population); ``PAIR.POP.METRIC``; ``weight_rms`` (the worst plastic
-    projection's RMS divergence over time, fixed vs float). A full key works too.
-    """
-    if name in ALIASES:
-        name = ALIASES[name]
-    if name == "weight_rms":
-        keys = [k for k in flat if k.startswith("learn.weights.")
-                and k.endswith("fixed_vs_float.rms_over_time")]
-        return (keys, False) if keys else None
-    for candidate in (name, f"infer.{name}", f"infer.fixed_vs_float.{name}"):
-        if candidate in flat:
-            return [candidate], _higher_is_better(candidate)
-    if name in M.HIGHER_IS_BETTER or name == "first_diff_step_min":
-        keys = [f"infer.fixed_vs_float.{p}.{name}" for p in populations
-                if f"infer.fixed_vs_float.{p}.{name}" in flat]
-        return (keys, _higher_is_better(keys[0])) if keys else None
-    return None
-
-
-def _gate_value(flat: dict, key: str, higher: bool) -> float:
-    v = flat[key]
-    if v is None:
-        # a first difference that never happens is the best case; an undefined metric fails
-        return math.inf if key.split(".")[-1].startswith("first_diff") else \
-            (-math.inf if higher else math.inf)
-    return float(v)
-
-
-def check_gates(gates: list[Gate], report: dict, populations, projections) -> list[dict]:
-    """Evaluate gates on a finished report; a SpecError names a gate that matches nothing."""
-    flat = gate_metrics(report)
-    results = []
-    for g in gates:
-        found = resolve_gate(flat, g.metric, populations, projections)
-        if found is None:
-            examples = ", ".join(list(ALIASES) + [f"{populations[0]}.match_rate", "cosine",
-                                                  "weight_rms"] if populations else ALIASES)
-            raise SpecError(f"{g.option}: no metric {g.metric!r} in this comparison; try "
-                            f"{examples}, or a key of compare.json's 'gate_metrics'")
-        keys, higher = found
-        if g.direction == "under" and not higher:
-            raise SpecError(f"{g.option}: {g.metric} is smaller-is-better; use --fail-over")
-        if g.direction == "over" and higher:
-            raise SpecError(f"{g.option}: {g.metric} is larger-is-better; use --fail-under")
-        vals = [_gate_value(flat, k, higher) for k in keys]
-        worst_i = int(np.argmin(vals) if higher else np.argmax(vals))
-        value = vals[worst_i]
-        passed = value >= g.threshold if higher else value <= g.threshold
-        results.append({"gate": g.option, "metric": keys[worst_i], "value": flat[keys[worst_i]],
-                        "threshold": g.threshold, "passed": bool(passed)})
-    return results
-
-
-def _planned_gate_check(gates: list[Gate], net, learn_phase: bool) -> None:
-    """Reject gate names that cannot match before anything runs (a dry run on a skeleton
-    report with every key this comparison will produce)."""
-    if not gates:
-        return
-    pops = [p.name for p in net.populations]
-    m = dict.fromkeys(list(M.HIGHER_IS_BETTER) + ["first_diff_step_min"], 0.0)
-    skeleton = {"infer": {"pairs": {pk: {p: m for p in pops} for pk in PAIR_KEYS},
-                          "accuracy": dict.fromkeys(BACKENDS, 0.0),
-                          "agreement": dict.fromkeys(PAIR_KEYS, 0.0)}}
-    if learn_phase:
-        plastic = [p.name for p in net.projections if p.learning is not None]
-        skeleton["learn"] = {
-            "pairs": skeleton["infer"]["pairs"],
-            "accuracy_while_learning": dict.fromkeys(BACKENDS, 0.0),
-            "agreement_while_learning": dict.fromkeys(PAIR_KEYS, 0.0),
-            "learned_accuracy": dict.fromkeys(BACKENDS, 0.0),
-            "learned_agreement": dict.fromkeys(PAIR_KEYS, 0.0),
-            "weights": {p: {"pairs": {pk: {"final": 0.0, "rms_over_time": 0.0}
-                                      for pk in PAIR_KEYS}} for p in plastic}}
-    check_gates(gates, skeleton, pops, [p.name for p in net.projections])
-
-
-# ---------------------------------------------------------------------------------------------
 # the comparison
 
 def _checkpoints(n: int, k: int) -> list[int]:
@@ -573,7 +234,7 @@ def _provenance(net, fixed, opts, target: str, source) -> dict:
     from importlib import metadata
 
     from spikeport import seeds
-    from spikeport.pipeline import provenance
+    from spikeport.provenance import provenance
 
     try:
         lava_version = metadata.version("lava-nc")
@@ -617,13 +278,10 @@ class _Stages:
 
 
 def _validate(opts: CompareOptions) -> None:
-    if opts.backend not in FIXED_BACKENDS:
+    if opts.backend not in backend_names("fixed"):
         raise BackendError(f"--backend {opts.backend!r} is not supported; allowed: "
-                           f"{', '.join(FIXED_BACKENDS)}")
-    if opts.backend == "lava":
-        from spikeport.lava_processes import require_lava
-
-        require_lava()        # before minutes of Brian2 runs, not after
+                           f"{', '.join(backend_names('fixed'))}")
+    get_backend(opts.backend)  # a backend that cannot run here says so before any Brian2 run
     for name in ("samples", "checkpoints"):
         v = getattr(opts, name)
         if not isinstance(v, int) or v < 1:
@@ -651,11 +309,12 @@ def compare(source: str | Path, out: str | Path, options: CompareOptions | None 
     Returns the report (also in ``compare.json``); ``report["passed"]`` is False when a gate
     failed.
     """
-    from spikeport.converters.quantize import FixedNetwork, QuantizeOptions, quantize
-    from spikeport.deploy import convert
+    from spikeport.converters.quantize import QuantizeOptions, quantize
+    from spikeport.converters.run_folder import convert
+    from spikeport.flow.fixed import FixedNetwork
     from spikeport.models.artefact import load_source
+    from spikeport.models.inputs import load_batch
     from spikeport.models.trainer import resolve_target
-    from spikeport.pipeline import load_batch
 
     opts = options or CompareOptions()
     _validate(opts)
@@ -668,7 +327,7 @@ def compare(source: str | Path, out: str | Path, options: CompareOptions | None 
 
     art = load_source(source)
     net = art.net
-    runner = FixedBackend(opts.backend, opts.timeout)
+    runner = get_backend(opts.backend, timeout=opts.timeout)
     # everything a user can get wrong is checked before anything is written or run
     _planned_gate_check(gates, net, opts.learn and any(p.learning for p in net.projections))
     if "t_epoch" in opts.sweeps and not any(isinstance(p.learning, SBP)
@@ -909,8 +568,8 @@ def _sweep(kind, values, source, out, net, qopts, main_fixed, runner, test, trai
     """One row per value: both phases for the fixed point and the quantized reference of the
     re-quantized network, against the shared float reference. The value the main comparison
     used is not run again: its row reuses the main runs (``"reused": true``)."""
-    from spikeport.converters.quantize import FixedNetwork
-    from spikeport.deploy import convert
+    from spikeport.converters.run_folder import convert
+    from spikeport.flow.fixed import FixedNetwork
 
     fname, _, what = SWEEPS[kind]
     pops = [p.name for p in net.populations]
@@ -1043,162 +702,6 @@ def _plots(out: Path, report, net, test, train, infer_recs, learn_runs, opts) ->
         plots.sweep_plot(out / f"sweep_{kind}.png", sw["rows"], sw["what"],
                          [p.name for p in net.populations], ref,
                          f"{net.name}: {sw['what']} sweep ({name})", sw["spike_phase"])
-
-
-# ---------------------------------------------------------------------------------------------
-# Markdown
-
-def _f(v, fmt: str = ".3f") -> str:
-    if v is None:
-        return "–"
-    if isinstance(v, float) and not math.isfinite(v):
-        return "–"
-    return format(v, fmt)
-
-
-def _pct(v) -> str:
-    return "–" if v is None else f"{100 * v:.1f}%"
-
-
-def _metric_table(pairs: dict) -> list[str]:
-    lines = ["| population | pair | match rate | coincidence | count r | cosine | "
-             "first-spike err (ms) | van Rossum | identical samples | first diff step "
-             "(median) |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    pops = list(next(iter(pairs.values()))) if pairs else []
-    for pop in pops:
-        for pk in PAIR_KEYS:
-            if pk not in pairs:
-                continue
-            m = pairs[pk][pop]
-            lines.append(
-                f"| {pop} | {PAIR_NAMES[pk]} | {_f(m['match_rate'], '.4f')} | "
-                f"{_f(m['coincidence'])} | {_f(m['count_corr'])} | {_f(m['cosine'])} | "
-                f"{_f(m['first_spike_error_ms'], '.2f')} | {_f(m['van_rossum'])} | "
-                f"{_pct(m['identical_samples'])} | {_f(m['first_diff_step_median'], '.0f')} |")
-    return lines
-
-
-def _acc_table(title: str, acc: dict, rates: dict | None = None) -> list[str]:
-    lines = [f"| {title} | Brian2 float | Brian2 quantized | fixed point |", "|---|---:|---:|---:|"]
-    if acc:
-        lines.append("| accuracy | " + " | ".join(_pct(acc.get(b)) for b in BACKENDS) + " |")
-    for pop in (next(iter(rates.values())) if rates else {}):
-        lines.append(f"| {pop} rate (Hz) | " + " | ".join(
-            _f(rates[b][pop], ".1f") for b in BACKENDS) + " |")
-    return lines
-
-
-def format_compare(r: dict) -> str:
-    """compare.md: the report as Markdown tables."""
-    o = r["options"]
-    lines = [f"# {r['network']}: Brian2 float vs Brian2 quantized vs fixed point "
-             f"({r['backend']})", "",
-             f"{r['samples']['infer']} {r['dataset']} test samples"
-             + (f", {r['samples']['learn']} training samples for the learning phase"
-                if r["samples"]["learn"] else "")
-             + f"; identical input spikes for every backend; dt = {1e3 * r['dt_s']:g} ms, "
-             f"{r['sample_steps']} steps per sample. van Rossum τ = {o['tau_vr_ms']:g} ms; a "
-             f"missing first spike costs {o['first_spike_penalty_ms']:g} ms. Pairs: quantized "
-             "vs float = parameter rounding, fixed vs quantized = integer arithmetic, fixed vs "
-             "float = total.", "", "## Inference", ""]
-    inf = r["infer"]
-    lines += _acc_table("inference", inf["accuracy"], inf["rates_hz"]) + [""]
-    if inf["agreement"]:
-        lines += ["Same predicted class: " + ", ".join(
-            f"{PAIR_NAMES[k]} {_pct(v)}" for k, v in inf["agreement"].items()) + ".", ""]
-    lines += _metric_table(inf["pairs"])
-    if inf.get("attribution"):
-        pops = list(next(iter(inf["attribution"].values())))
-        lines += ["", "Which rounding moves the spikes: the float reference with one group of "
-                      "rounded constants at a time, against the float reference (coincidence / "
-                      "van Rossum / first differing step, median):", "",
-                  "| rounded alone | " + " | ".join(pops) + " |",
-                  "|---|" + "---|" * len(pops)]
-        for label, d in inf["attribution"].items():
-            lines.append(f"| {label} | " + " | ".join(
-                f"{_f(d[p]['coincidence'])} / {_f(d[p]['van_rossum'])} / "
-                f"{_f(d[p]['first_diff_step_median'], '.0f')}" for p in pops) + " |")
-    lr = r.get("learn")
-    if lr:
-        lines += ["", f"## Learning ({r['samples']['learn']} training samples, learning on)",
-                  ""]
-        lines += _acc_table("while learning", lr["accuracy_while_learning"], lr["rates_hz"])
-        lines += [""] + _metric_table(lr["pairs"])
-        lines += ["", "| projection | pair | RMS weight divergence over time | final | "
-                      "checkpoints | weight range | initial step |",
-                  "|---|---|---:|---:|---:|---|---:|"]
-        for proj, d in lr["weights"].items():
-            for pk, w in d["pairs"].items():
-                lines.append(f"| {proj} | {PAIR_NAMES[pk]} | {_f(w['rms_over_time'], '.4f')} | "
-                             f"{_f(w['final'], '.4f')} | {len(w['checkpoints'])} | "
-                             f"[{d['range'][0]:g}, {d['range'][1]:g}] | {d['step']:.3g} |")
-        if lr.get("thresholds_rms_final"):
-            lines += ["", "Thresholds after learning, RMS difference (weight units): " + "; ".join(
-                f"{pop}: " + ", ".join(f"{PAIR_NAMES[k]} {_f(v, '.3f')}" for k, v in d.items())
-                for pop, d in lr["thresholds_rms_final"].items()) + "."]
-        lines += ["", f"Accuracy after learning ({r['samples']['infer']} test samples, learning "
-                      "off):", ""] + _acc_table("after learning", lr["learned_accuracy"])
-        if lr["learned_agreement"]:
-            lines += ["", "Same predicted class after learning: " + ", ".join(
-                f"{PAIR_NAMES[k]} {_pct(v)}" for k, v in lr["learned_agreement"].items()) + "."]
-    elif r.get("learn_skipped"):
-        lines += ["", f"Learning phase skipped: {r['learn_skipped']}."]
-    for sw in r.get("sweeps", {}).values():
-        lines += _sweep_md(sw)
-    if r.get("gates"):
-        lines += ["", "## Gates", "", "| gate | metric | value | result |", "|---|---|---:|---|"]
-        for g in r["gates"]:
-            lines.append(f"| `{g['gate']}` | {g['metric']} | {_f(g['value'], '.4f')} | "
-                         f"{'pass' if g['passed'] else '**FAIL**'} |")
-    lines += ["", f"Wall time {r['wall_time_s']:.0f} s (Brian2 target {r['brian2_target']})."]
-    return "\n".join(lines)
-
-
-def _sweep_md(sw: dict) -> list[str]:
-    failed = [row for row in sw["rows"] if "error" in row]
-    rows = [row for row in sw["rows"] if "error" not in row]
-    if not rows:
-        return ["", f"## Sweep: {sw['what']}", ""] + [
-            f"- {row['value']}: not realisable ({row['error']})" for row in failed]
-    learn = any("learn" in row for row in rows)
-    plastic = list(rows[0]["learn"]["weights_final_rms"]) if learn else []
-    cols = [sw["option"], "fixed acc", "quantized acc", "same class as float"]
-    if learn:
-        cols += ["learned acc fixed", "learned acc quantized"]
-        cols += [f"{p} final RMS Δw (fixed vs float)" for p in plastic]
-    lines = ["", f"## Sweep: {sw['what']}", "", "| " + " | ".join(cols) + " |",
-             "|---:|---:|---:|---:|" + "---:|" * ((2 if learn else 0) + len(plastic))]
-    for row in rows:
-        inf = row["infer"]
-        cells = [f"{row['value']}" + (" (main run)" if row.get("reused") else ""),
-                 _pct(inf["accuracy"].get("fixed")),
-                 _pct(inf["accuracy"].get("quantized")),
-                 _pct(inf["agreement"].get("fixed_vs_float"))]
-        if learn:
-            la = row["learn"]["learned_accuracy"]
-            cells += [_pct(la.get("fixed")), _pct(la.get("quantized"))]
-            cells += [_f(row["learn"]["weights_final_rms"][p]["fixed_vs_float"], ".4f")
-                      for p in plastic]
-        lines.append("| " + " | ".join(cells) + " |")
-    lines += [f"\nNot realisable on the fixed point: {row['value']} ({row['error']})"
-              for row in failed]
-    phase = sw.get("spike_phase", "infer")
-    pops = list(rows[0][phase]["pops"])
-    where = "inference" if phase == "infer" else "learning phase"
-    lines += ["", f"Per layer, {where}, fixed vs float (quantized vs float in brackets):", "",
-              f"| {sw['option']} | population | match rate | coincidence | count r | cosine | "
-              "van Rossum | first diff step (median) |",
-              "|---:|---|---:|---:|---:|---:|---:|---:|"]
-    for row in rows:
-        for p in pops:
-            m, q = row[phase]["pops"][p], row[phase]["pops_quantized"][p]
-            lines.append(
-                f"| {row['value']} | {p} | {_f(m['match_rate'], '.4f')} "
-                f"({_f(q['match_rate'], '.4f')}) | {_f(m['coincidence'])} "
-                f"({_f(q['coincidence'])}) | {_f(m['count_corr'])} ({_f(q['count_corr'])}) | "
-                f"{_f(m['cosine'])} ({_f(q['cosine'])}) | {_f(m['van_rossum'])} "
-                f"({_f(q['van_rossum'])}) | {_f(m['first_diff_step_median'], '.0f')} |")
-    return lines
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,37 +9,36 @@ Graph (``learn=True``; inference builds only sources, static connections and neu
     SBPRelay ◄── hidden s_out, output s_out;  SBPRelay.a_out ──► hidden a_third_factor_in
 
 Weights are transposed here, once: spikeport holds ``(n_pre, n_post)``, Lava ``(n_post, n_pre)``.
-Lava is imported lazily (only when a graph is built).
+Lava is imported lazily (only when a graph is built). Import-safe for Lava's model discovery:
+no dataclasses, nothing runs at import.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
-from pathlib import Path
-
 import numpy as np
 
-from spikeport.converters.quantize import FixedNetwork
 from spikeport.errors import SpecError
+from spikeport.flow.fixed import FixedNetwork, check_batch, check_learnable
 
 
-@dataclass
 class LavaGraph:
-    """The processes of one built network and the record keys their results are filed under."""
+    """The processes of one built network and the record keys their results are filed under.
+    (A plain class: Lava imports every module of this folder under a bare name, and a
+    dataclass cannot be defined in such a module.)"""
 
-    fixed: FixedNetwork
-    learn: bool
-    n_samples: int
-    total_steps: int
-    sources: dict = field(default_factory=dict)       # input name -> SpikeSource
-    neurons: dict = field(default_factory=dict)       # population -> ThirdFactorLIF
-    connections: dict = field(default_factory=dict)   # projection -> ResetDense | PlasticDense
-    teacher: object | None = None                     # SpikeSource
-    drive: object | None = None                       # ResetDense (teacher drive)
-    relays: dict = field(default_factory=dict)        # SBP projection -> SBPRelay
-    dopamine: dict = field(default_factory=dict)      # NACA projection -> DopamineSource
-    keys: dict = field(default_factory=dict)          # (kind, name) -> record key
+    def __init__(self, fixed: FixedNetwork, learn: bool, n_samples: int, total_steps: int):
+        self.fixed = fixed
+        self.learn = learn
+        self.n_samples = n_samples
+        self.total_steps = total_steps
+        self.sources: dict = {}        # input name -> SpikeSource
+        self.neurons: dict = {}        # population -> ThirdFactorLIF
+        self.connections: dict = {}    # projection -> ResetDense | PlasticDense
+        self.teacher = None            # SpikeSource
+        self.drive = None              # ResetDense (teacher drive)
+        self.relays: dict = {}         # SBP projection -> SBPRelay
+        self.dopamine: dict = {}       # NACA projection -> DopamineSource
+        self.keys: dict = {}           # (kind, name) -> record key
 
     def processes(self) -> list:
         procs = list(self.sources.values()) + list(self.neurons.values())
@@ -52,85 +51,6 @@ class LavaGraph:
     def any_process(self):
         return next(iter(self.neurons.values()))
 
-
-@dataclass
-class LavaResult:
-    """What a Lava run returns; ``ops`` maps a component to its counters (see the models)."""
-
-    spikes: dict[str, np.ndarray]
-    weights: dict[str, np.ndarray]
-    thresholds: dict[str, np.ndarray]
-    ops: dict[str, dict[str, int]] = field(default_factory=dict)
-    wall_time: float = 0.0
-    steps: int = 0
-    learn: bool = False
-
-    def counts(self, population: str) -> np.ndarray:
-        return self.spikes[population].sum(axis=1)
-
-    def save(self, path: str | Path) -> None:
-        from spikeport.io import atomic_savez
-
-        arrays = {f"spikes/{k}": v for k, v in self.spikes.items()}
-        arrays.update({f"weights/{k}": v for k, v in self.weights.items()})
-        arrays.update({f"thresholds/{k}": v for k, v in self.thresholds.items()})
-        meta = {"ops": self.ops, "wall_time": self.wall_time, "steps": self.steps,
-                "learn": self.learn}
-        arrays["meta_json"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-        atomic_savez(Path(path), **arrays)
-
-    @classmethod
-    def load(cls, path: str | Path) -> "LavaResult":
-        from spikeport.io import load_npz
-
-        data = load_npz(Path(path))
-        out = {"spikes": {}, "weights": {}, "thresholds": {}}
-        for k, v in data.items():
-            kind, _, name = k.partition("/")
-            if kind in out:
-                out[kind][name] = v
-        meta = json.loads(bytes(data["meta_json"]).decode())
-        return cls(out["spikes"], out["weights"], out["thresholds"], meta["ops"],
-                   meta["wall_time"], meta["steps"], meta["learn"])
-
-
-def check_batch(fixed: FixedNetwork, inputs: dict, teacher) -> int:
-    """Validate the encoded batch against the network; return the number of samples."""
-    n_samples = None
-    for name, n in fixed.inputs:
-        if name not in inputs:
-            raise SpecError(f"fixed network '{fixed.name}': no input spikes for '{name}'")
-        arr = np.asarray(inputs[name])
-        if arr.ndim != 3 or arr.shape[1:] != (fixed.sample_steps, n):
-            raise SpecError(f"input '{name}': spike array shape {arr.shape} does not match "
-                            f"(n_samples, sample_steps={fixed.sample_steps}, n={n})")
-        if n_samples is not None and arr.shape[0] != n_samples:
-            raise SpecError(f"input '{name}': {arr.shape[0]} samples, others have {n_samples}")
-        n_samples = arr.shape[0]
-    if teacher is not None:
-        t = fixed.teacher
-        if t is None:
-            raise SpecError(f"fixed network '{fixed.name}' has no teacher, but teaching spikes "
-                            "were given")
-        arr = np.asarray(teacher)
-        if arr.shape != (n_samples, fixed.sample_steps, t.n):
-            raise SpecError(f"teacher spike array shape {arr.shape} does not match (n_samples="
-                            f"{n_samples}, sample_steps={fixed.sample_steps}, n={t.n})")
-    return int(n_samples)
-
-
-def check_learnable(fixed: FixedNetwork, labels, n_samples: int) -> None:
-    """NACA learning needs one label per sample."""
-    naca = [p.name for p in fixed.projections if p.dopamine_table is not None
-            and p.rule is not None]
-    if naca:
-        if labels is None:
-            raise SpecError(f"projection '{naca[0]}': NACA learning needs the samples' labels "
-                            "(labels=, one class per sample)")
-        labels = np.asarray(labels)
-        if labels.shape != (n_samples,) or not np.issubdtype(labels.dtype, np.integer):
-            raise SpecError(f"labels: shape {labels.shape} dtype {labels.dtype}; expected "
-                            f"{n_samples} integer classes")
 
 
 def build_graph(fixed: FixedNetwork, inputs: dict[str, np.ndarray],

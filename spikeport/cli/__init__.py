@@ -1,0 +1,65 @@
+"""Command line: argument parsing only; every command calls one library function and formats
+its result. One module per command group — :mod:`.simulate`, :mod:`.train`, :mod:`.deploy`,
+:mod:`.energy`, :mod:`.compare`, :mod:`.nir`, :mod:`.continual`, :mod:`.sweep`, :mod:`.doctor` —
+and :mod:`.options` for what they share.
+
+User errors (bad spec, bad data file, unsupported feature) print one line and exit 2;
+Ctrl-C exits 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from spikeport import __version__
+from spikeport.cli import compare, continual, deploy, doctor, energy, nir, simulate, sweep, train
+from spikeport.errors import SpikeportError
+
+#: the commands, in the order ``spikeport --help`` lists them
+COMMANDS = (simulate.add_simulate, train.add_train, train.add_evaluate, deploy.add_convert,
+            deploy.add_run, deploy.add_deploy, energy.add_energy, energy.add_map,
+            deploy.add_demo, compare.add_compare, nir.add_import_nir, nir.add_export_nir,
+            continual.add_continual, sweep.add_sweep, sweep.add_sweep_report,
+            doctor.add_validate, doctor.add_doctor)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="spikeport",
+        description="Define a plastic spiking network once, simulate and train it in Brian2, "
+                    "run it in Lava fixed point, and report drift and learning cost.",
+        epilog="Run 'spikeport COMMAND --help' for a command's options.")
+    parser.add_argument("--version", action="version", version=f"spikeport {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in COMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except BrokenPipeError:
+        # the reader went away (e.g. `| head`): not an error of ours; silence the final flush
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except SpikeportError as exc:
+        print(f"spikeport: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("spikeport: interrupted", file=sys.stderr)
+        return 130
+    except Exception:
+        # a bug in spikeport: keep Python's traceback (Brian2's import replaces the hook with
+        # one that asks users to report spikeport's bugs to Brian2)
+        sys.excepthook = sys.__excepthook__
+        raise
+
+
+
+

@@ -1,0 +1,7 @@
+"""``python -m spikeport.cli``."""
+
+import sys
+
+from spikeport.cli import main
+
+sys.exit(main())

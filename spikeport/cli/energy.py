@@ -1,0 +1,77 @@
+"""`spikeport energy` and `map`: op counts on chip profiles, cores and readiness."""
+
+from __future__ import annotations
+
+import json
+
+
+def add_energy(sub) -> None:
+    p = sub.add_parser(
+        "energy", help="energy and time of a fixed-point run's measured op counts on chip "
+                       "profiles",
+        description="Price the op counts measured inside a fixed-point run "
+                    "(OUT/{emulator,lava}_{infer,learn}.json) with hardware profiles: every "
+                    "figure a range with its sources; operations without a published energy "
+                    "are counted and reported as missing. The learning phase is also given "
+                    "per epoch and to a threshold accuracy (from OUT/artefact/metrics.json), "
+                    "beside backprop baselines: a numpy MLP of the same shape trained to the "
+                    "same threshold (compute only, Horowitz 45 nm) and a measured H100 (whole "
+                    "device). "
+                    "Writes OUT/energy.json, OUT/energy.md and OUT/energy.png.")
+    p.add_argument("out", metavar="OUT", help="run directory with fixed-point runs")
+    p.add_argument("--profile", action="append", default=None,
+                   help="profile name (loihi1, loihi2) or a .toml path; repeatable "
+                        "(default: loihi1 and loihi2)")
+    p.add_argument("--threshold", type=float, default=None, metavar="ACC",
+                   help="validation accuracy for 'to threshold' (default: digits 0.8, "
+                        "mnist 0.85, nettalk 0.5)")
+    p.add_argument("--no-baselines", action="store_true",
+                   help="skip the backprop baselines (the MLP trains for a few seconds)")
+    p.add_argument("--data-dir", default=None, metavar="DIR",
+                   help="dataset folder for the MLP baseline (default: the artefact's, else "
+                        "the dataset's default)")
+    p.add_argument("--backend", choices=("lava", "emulator"), default=None,
+                   help="whose run summaries to price (default: the emulator's, else Lava's; "
+                        "both count the same operations)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=_cmd_energy)
+
+
+def add_map(sub) -> None:
+    p = sub.add_parser(
+        "map", help="map a network onto a chip profile's cores, with hardware readiness",
+        description="Assign populations and synapses to cores of a profile and report cores, "
+                    "memory per core, fan-in/out; refuse what does not fit; say per process "
+                    "whether a chip implementation exists.")
+    p.add_argument("source", help="run directory, fixed-point network directory or spec YAML")
+    p.add_argument("--profile", default="loihi2", help="profile name or .toml (default: loihi2)")
+    p.add_argument("--infer-only", action="store_true", help="map for inference (no learning)")
+    p.set_defaults(func=_cmd_map)
+
+
+def _cmd_energy(args) -> int:
+    from spikeport.hw_profiles.energy import format_energy, write_energy
+
+    report = write_energy(args.out, profiles=tuple(args.profile or ("loihi1", "loihi2")),
+                          baselines=not args.no_baselines, threshold=args.threshold,
+                          data_dir=args.data_dir, backend=args.backend)
+    print(json.dumps(report, indent=2) if args.json else format_energy(report))
+    if not args.json:
+        print(f"\nwritten: {', '.join(report['files'].values())}")
+    return 0
+
+
+def _cmd_map(args) -> int:
+    from spikeport.hw_profiles.mapping import (
+        format_mapping,
+        format_readiness,
+        hardware_readiness,
+        map_network,
+    )
+
+    learn = not args.infer_only
+    print(format_readiness(hardware_readiness(args.source, args.profile, learn=learn),
+                           profile=args.profile))
+    print()
+    print(format_mapping(map_network(args.source, args.profile, learn=learn)))
+    return 0

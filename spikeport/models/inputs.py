@@ -1,0 +1,112 @@
+"""A spec applied to data: the samples a command runs on, as a :class:`~spikeport.flow.batch.Batch`.
+
+One place turns dataset samples into input spikes (the spec's encoder and seed, per sample id)
+and teaching spikes, or takes spikes that already exist (event data, a user's spike file).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from spikeport.errors import DataError, SpecError
+from spikeport.flow.batch import Batch
+from spikeport.models.spec import Network
+
+EVENT_DATASETS = ("nmnist", "dvsgesture", "shd")
+
+# input size -> the dataset a spec of that size is most likely meant for
+_DEFAULT_DATASETS = {64: "digits", 784: "mnist", 189: "nettalk", 1024: "dvsgesture",
+                     700: "shd", 2312: "nmnist"}
+
+
+def default_dataset(net: Network) -> str:
+    n = net.inputs[0].n
+    if n not in _DEFAULT_DATASETS:
+        raise SpecError(f"network '{net.name}': no default dataset for {n} inputs; pass "
+                        f"--dataset (one of: {', '.join(sorted(set(_DEFAULT_DATASETS.values())))})")
+    return _DEFAULT_DATASETS[n]
+
+
+def encode_batch(net: Network, X: np.ndarray, labels: np.ndarray, sample_ids: np.ndarray,
+                 dataset: str = "", split: str = "", seed: int | None = None) -> Batch:
+    """Encode features X (n, n_inputs) in [0, 1] with the spec's encoder and seed (or
+    ``seed``, e.g. a per-epoch seed for training)."""
+    seed = net.seed if seed is None else seed
+    from spikeport.data.encoders import encode
+
+    if len(net.inputs) != 1:
+        raise SpecError(f"network '{net.name}': a dataset feeds exactly one input population; "
+                        f"this network has {len(net.inputs)} (give spike files instead)")
+    inp = net.inputs[0]
+    if X.shape[1] != inp.n:
+        raise DataError(f"dataset {dataset!r} has {X.shape[1]} features per sample but input "
+                        f"'{inp.name}' has n={inp.n}")
+    enc = inp.encoder
+    params = {"max_rate": enc.max_rate} if enc.kind in ("poisson", "regular") else {
+        "t_min": enc.t_min, "t_max": enc.t_max if enc.t_max >= 0 else net.sample_steps - 1,
+        "threshold": enc.threshold}
+    spikes = encode(X, enc.kind, net.sample_steps, net.dt, seed, sample_ids, **params)
+    return Batch({inp.name: spikes}, np.asarray(labels), np.asarray(sample_ids),
+                 teacher_batch(net, labels, sample_ids, seed), dataset, split)
+
+
+def teacher_batch(net: Network, labels: np.ndarray, sample_ids: np.ndarray,
+                  seed: int | None = None) -> np.ndarray | None:
+    """The spec's teaching spike trains for these samples (None without a teacher)."""
+    from spikeport.data.teaching import teaching_spikes
+
+    t = net.teacher
+    if t is None:
+        return None
+    n_out = net.size(t.population)
+    return teaching_spikes(labels, n_out, net.sample_steps, net.dt, t.rate, kind=t.kind,
+                           seed=net.seed if seed is None else seed, sample_ids=sample_ids,
+                           neurons_per_class=n_out // net.readout.n_classes)
+
+
+def load_batch(net: Network, dataset: str | None, data_dir: str | None, split: str,
+               samples: int | None, spikes_file: str | Path | None = None) -> Batch:
+    """The samples a command runs on: from a dataset (encoded with the spec), or a user's
+    spike file (``.npz`` with ``spikes`` (n, T, n_inputs) and ``labels``)."""
+    from spikeport.data.registry import load_dataset
+
+    if spikes_file is not None:
+        from spikeport.data.spikefile import load_spikes
+
+        data = load_spikes(spikes_file)
+        n = data.spikes.shape[0] if samples is None else min(samples, data.spikes.shape[0])
+        labels = data.labels if data.labels is not None else np.full(data.spikes.shape[0], -1)
+        ids = data.sample_ids if data.sample_ids is not None else np.arange(len(labels))
+        return spikes_batch(net, data.spikes[:n], labels[:n], ids[:n], str(spikes_file), "file")
+    name = dataset or default_dataset(net)
+    events = name in EVENT_DATASETS
+    options = {"as_spikes": True, "T": net.sample_steps, "dt": net.dt} if events else {}
+    if events and samples is not None:
+        options["max_samples"] = samples
+    ds = load_dataset(name, split=split, data_dir=data_dir, **options)
+    n = len(ds.y) if samples is None else min(samples, len(ds.y))
+    if n <= 0:
+        raise DataError(f"dataset {name!r} split {split!r}: --samples must be >= 1 (got "
+                        f"{samples})")
+    # sample ids are positions in the whole source, unique across splits: sample i's spikes
+    # depend only on (seed, id), never on which split or batch it is drawn in
+    ids = np.asarray(ds.index[:n]) if ds.index is not None else np.arange(n)
+    if events:
+        return spikes_batch(net, ds.spikes[:n], ds.y[:n], ids, name, split)
+    return encode_batch(net, ds.X[:n], ds.y[:n], ids, name, split)
+
+
+def spikes_batch(net: Network, spikes: np.ndarray, labels: np.ndarray, sample_ids: np.ndarray,
+                 dataset: str = "", split: str = "") -> Batch:
+    """A batch from spikes that already exist (event data, a user's spike file)."""
+    inp = net.inputs[0]
+    if spikes.ndim != 3 or spikes.shape[1:] != (net.sample_steps, inp.n):
+        raise DataError(f"{dataset or 'spikes'}: spike array shape {spikes.shape} does not "
+                        f"match input '{inp.name}' (n_samples, sample_steps="
+                        f"{net.sample_steps}, n={inp.n})")
+    return Batch({inp.name: spikes.astype(bool)}, np.asarray(labels), np.asarray(sample_ids),
+                 teacher_batch(net, labels, sample_ids), dataset, split)
+
+
