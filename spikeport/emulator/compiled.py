@@ -10,6 +10,8 @@ models; the kernel modules carry the longer story.
 
 from __future__ import annotations
 
+import numpy as np
+
 from spikeport.emulator.jit import jit
 
 I32_HALF = 1 << 31            # Lava's message and state buffers are int32
@@ -75,7 +77,19 @@ def shift_exp(total, weight_exp):
 
 @jit
 def relay_step(trace, acc, s_hidden, s_out, s_teach, fanout, decay, impulse):
-    """kernels.relay.relay_step for one replica, in place; fanout (n_hidden, n_out)."""
+    """kernels.relay.relay_step for one replica, in place; fanout (n_hidden, n_out). The
+    error is summed over the output neurons whose error is nonzero this step only (usually
+    none or a few: the same sum)."""
+    n_out = fanout.shape[1]
+    errs = np.empty(n_out, np.int64)
+    live = np.empty(n_out, np.int64)
+    n_live = 0
+    for k in range(n_out):
+        e = (1 if s_teach[k] else 0) - (1 if s_out[k] else 0)
+        if e != 0:
+            errs[n_live] = e
+            live[n_live] = k
+            n_live += 1
     for j in range(trace.shape[0]):
         t = decay_tz(trace[j], decay) + (impulse if s_hidden[j] else 0)
         if t < 0:
@@ -84,9 +98,11 @@ def relay_step(trace, acc, s_hidden, s_out, s_teach, fanout, decay, impulse):
             t = RELAY_TRACE_MAX
         trace[j] = t
         err = 0
-        for k in range(fanout.shape[1]):
-            if fanout[j, k]:
-                err += (1 if s_teach[k] else 0) - (1 if s_out[k] else 0)
+        for q in range(n_live):
+            if fanout[j, live[q]]:
+                err += errs[q]
+        if err == 0:
+            continue
         a = acc[j] + t * err
         if a > RELAY_ACC_MAX:
             a = RELAY_ACC_MAX

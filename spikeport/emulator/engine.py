@@ -18,16 +18,16 @@ Widths: weights are stored int16 (Loihi weights are 9-bit: [−256, 255]); a con
 is formed in int32, exact because ``n_pre · 256 < 2**31`` (checked when packing); states and
 arithmetic int64 (the 24-bit registers' products need more than 32 bits).
 
-Schedules: :func:`run_sequential` carries one state through the samples in order (learning,
-or a network without resets); :func:`run_parallel` runs independent samples (inference with
-resets) on all cores, each with its own state, and gives the same bits.
+:func:`run_sequential` carries one state through samples in order (learning, or a network
+without resets). Independent samples (inference with resets) are split into blocks that run
+the same function on all cores, each block with a fresh state: the compiled code releases
+the GIL (``nogil``), so Python threads run it in parallel (see :mod:`.network`).
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
-import numba
 import numpy as np
 
 from spikeport.emulator.compiled import (
@@ -42,7 +42,7 @@ from spikeport.emulator.compiled import (
     relay_step,
     shift_exp,
 )
-from spikeport.emulator.jit import jit, pjit
+from spikeport.emulator.jit import jit
 from spikeport.emulator.plasticity import plastic_step, settle
 
 # link table columns: presynaptic offset in the spike vector, n_pre, postsynaptic neuron
@@ -377,37 +377,3 @@ def run_sequential(net, inp, teach, W, nnz, st, ctr, out, u_rec, v_rec, w_rec, h
                    sample * net.S)
         if hist.shape[0] > 0:
             hist[sample] = W[:hist.shape[1]]
-
-
-@jit
-def new_state(net, vth6, n_tmp, n_sig):
-    """A fresh state for one inference sequence (no plastic state: nothing learns)."""
-    N = vth6.shape[0]
-    z = np.zeros(0, np.int64)
-    return State(np.zeros(N, np.int64), np.zeros(N, np.int64), vth6.copy(),
-                 np.zeros(N, np.int64), np.zeros(N, np.int64), np.zeros(N, np.int64),
-                 np.zeros(N, np.int64), np.zeros(N, np.int64),
-                 np.zeros(net.n_in + net.n_teach + N, np.bool_), np.zeros(n_tmp, np.int32),
-                 z, z, z, z, z, z, np.zeros(0, np.bool_), np.zeros(n_sig, np.int64),
-                 np.zeros(n_sig, np.int64), np.zeros(n_sig, np.int64))
-
-
-@pjit
-def run_parallel(net, inp, teach, W, nnz, vth6, n_tmp, n_sig, ctr, out, lo, hi):
-    """Independent samples ``lo..hi − 1`` (inference with resets) on all cores: each sample
-    gets a fresh state; the same bits as :func:`run_sequential`."""
-    n = hi - lo
-    n_pops, n_links = ctr.pop_spikes.shape[0], ctr.syn_ops.shape[0]
-    spikes = np.zeros((n, n_pops), np.int64)
-    syn = np.zeros((n, n_links), np.int64)
-    none_i = np.zeros((0, 0), np.int64)
-    none_w = np.zeros((0, 0), np.int16)
-    for b in numba.prange(n):
-        st = new_state(net, vth6, n_tmp, n_sig)
-        c = Counters(spikes[b], syn[b], np.zeros((0, 3), np.int64), np.zeros(0, np.int64))
-        run_sample(net, inp, teach, W, nnz, st, c, out, none_i, none_i, none_w, lo + b,
-                   (lo + b) * net.S)
-    for p in range(n_pops):
-        ctr.pop_spikes[p] += spikes[:, p].sum()
-    for l in range(n_links):
-        ctr.syn_ops[l] += syn[:, l].sum()

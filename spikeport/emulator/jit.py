@@ -1,8 +1,7 @@
 """How the emulator's numba kernels are compiled and cached across processes.
 
-Every compiled function of the emulator is declared with :data:`jit` (or :data:`pjit`, its
-multi-threaded twin) from the modules in :data:`SOURCES`, all in this folder. numba writes the
-machine code of each one to disk (``cache=True``) and a new process loads it instead of
+Every compiled function of the emulator is declared with :data:`jit` in the modules
+:data:`SOURCES`, all in this folder. numba writes the machine code of each one to disk (``cache=True``) and a new process loads it instead of
 compiling again (tens of seconds the first time, ~0.1–0.5 s to load). Where numba puts it:
 ``$NUMBA_CACHE_DIR`` if set, else ``__pycache__`` beside these sources when that folder is
 writable (an editable or user install), else the per-user cache folder (``~/.cache/numba``
@@ -34,7 +33,6 @@ FINGERPRINT_FILE = "spikeport-emulator.fingerprint"
 COMPILE_NOTICE_AFTER_S = 2.0
 
 jit = numba.njit(cache=True, nogil=True)
-pjit = numba.njit(cache=True, nogil=True, parallel=True)
 
 
 def fingerprint() -> str:

@@ -7,8 +7,9 @@ The network is packed into flat integer tables (:mod:`.packed`) and run by one c
 
 * **in sequence** (learning, or a network without resets between samples): one state carried
   from sample to sample, the weights learning as they go;
-* **in parallel** (inference with resets): independent samples on all cores, each with a
-  fresh state.
+* **in blocks** (inference with resets): independent samples split into blocks of
+  ``batch`` that run side by side on all cores (Python threads: the compiled loop releases
+  the GIL), each block with a fresh state.
 
 The result is a :class:`~spikeport.converters.to_lava.LavaResult` with the same spikes,
 weights, thresholds and op counters (same names, same counting rules) as a Lava run.
@@ -16,7 +17,10 @@ weights, thresholds and op counters (same names, same counting rules) as a Lava 
 
 from __future__ import annotations
 
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 
 import numpy as np
 
@@ -27,24 +31,54 @@ from spikeport.emulator.jit import compile_notice
 from spikeport.emulator.packed import DRIVE, Packed
 
 LEARN_BLOCK = 64  # samples per compiled call when learning (progress granularity)
-_warm: set = set()
+_warm = False
 
 
-def _prepare(kind: str):
-    """The first call of each schedule in a process announces a compilation if it takes
-    long (the package's ``__init__`` has already dropped stale cache files)."""
-    if kind in _warm:
-        return compile_notice_off()
-    _warm.add(kind)
-    return compile_notice(kind)
+def _prepare():
+    """The first run in a process announces a compilation if it takes long (the package's
+    ``__init__`` has already dropped stale cache files)."""
+    global _warm
+    if _warm:
+        return nullcontext()
+    _warm = True
+    return compile_notice("run-loop")
 
 
-class compile_notice_off:
-    def __enter__(self):
-        return self
+def workers() -> int:
+    """Threads for independent samples: the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # (not on Linux)
+        return max(1, os.cpu_count() or 1)
 
-    def __exit__(self, *exc):
-        return False
+
+def _run_blocks(pk: Packed, inp, teach, out, n_samples: int, block: int, bar) -> None:
+    """Independent samples (inference with resets) in blocks of ``block`` on all cores: each
+    block runs the compiled loop with a fresh state and its own counters in a Python thread
+    (the compiled code releases the GIL); the counters are summed at the end."""
+    none_i = np.zeros((0, int(pk.pop_off[-1])), np.int64)
+    none_w = np.zeros((0, 0), np.int16)
+
+    def run(lo: int) -> tuple:
+        hi = min(n_samples, lo + block)
+        st, ctr = pk.fresh_state(), pk.fresh_counters()
+        e.run_sequential(pk.net, inp, teach, pk.W, pk.nnz, st, ctr, out, none_i, none_i,
+                         none_w, none_w, lo, hi)
+        return hi - lo, ctr
+
+    starts = range(0, n_samples, block)
+    n_workers = min(workers(), len(starts))
+    if n_workers <= 1:
+        results = map(run, starts)
+    else:
+        pool = ThreadPoolExecutor(n_workers)
+        results = pool.map(run, starts)
+    for done, ctr in results:
+        for mine, theirs in zip(pk.counters, ctr):
+            mine += theirs
+        bar.update(done)
+    if n_workers > 1:
+        pool.shutdown()
 
 
 def run_emulator(fixed: FixedNetwork, inputs: dict[str, np.ndarray],
@@ -59,7 +93,7 @@ def run_emulator(fixed: FixedNetwork, inputs: dict[str, np.ndarray],
     sample's end, ``(n_samples, n_pre, n_post)``. ``record_states``: ``result.states`` =
     per-step ``u``, ``v`` ``{pop: (steps, n)}`` and plastic weights ``{proj: (steps, n_pre,
     n_post)}`` (runs in sequence; for conformance tests, memory grows with the run).
-    ``batch``: samples per compiled call in parallel inference. ``labels``: (n_samples,)
+    ``batch``: samples per block in inference with resets (blocks run on all cores). ``labels``: (n_samples,)
     classes, for NACA's dopamine source when learning.
     """
     n_samples = check_batch(fixed, inputs, teacher)
@@ -83,16 +117,15 @@ def run_emulator(fixed: FixedNetwork, inputs: dict[str, np.ndarray],
     block = max(1, int(batch)) if parallel else LEARN_BLOCK
     bar = _progress(progress, n_samples, "emulator (learning)" if learn else "emulator")
     t0 = time.perf_counter()
-    with _prepare("parallel" if parallel else "sequential"):
-        for lo in range(0, n_samples, block):
-            hi = min(n_samples, lo + block)
-            if parallel:
-                e.run_parallel(pk.net, inp, teach, pk.W, pk.nnz, pk.vth6, pk.n_tmp, pk.n_sig,
-                               pk.counters, out, lo, hi)
-            else:
+    with _prepare():
+        if parallel:
+            _run_blocks(pk, inp, teach, out, n_samples, block, bar)
+        else:
+            for lo in range(0, n_samples, block):
+                hi = min(n_samples, lo + block)
                 e.run_sequential(pk.net, inp, teach, pk.W, pk.nnz, pk.state, pk.counters,
                                  out, u_rec, v_rec, w_rec, hist, lo, hi)
-            bar.update(hi - lo)
+                bar.update(hi - lo)
     wall = time.perf_counter() - t0
     bar.close()
     bounds = list(zip(pk.pop_names, pk.pop_off[:-1], pk.pop_off[1:]))

@@ -316,9 +316,17 @@ class Packed:
             np.zeros(sz["tx"], np.int64), np.zeros(sz["ty"], np.int64),
             np.zeros(sz["xh"], np.int64), np.zeros(sz["yh"], np.int64), np.zeros(P, bool),
             np.zeros(o_state, np.int64), np.zeros(o_state, np.int64), np.zeros(n_sig, np.int64))
+        self._initial = tuple(a.copy() for a in self.state)
         self.counters = e.Counters(np.zeros(len(pops), np.int64),
                                    np.zeros(len(links), np.int64), np.zeros((P, 3), np.int64),
                                    np.zeros(len(relays), np.int64))
+
+    def fresh_state(self) -> e.State:
+        """A new state as at the start of a run (for an independent block of samples)."""
+        return e.State(*(a.copy() for a in self._initial))
+
+    def fresh_counters(self) -> e.Counters:
+        return e.Counters(*(np.zeros_like(a) for a in self.counters))
 
     def link_weights(self, i: int) -> np.ndarray:
         """Connection ``i``'s current weights, int64 (n_pre, n_post)."""
