@@ -37,10 +37,10 @@ from spikeport.emulator.compiled import (
     STATE_HALF,
     V_MAX,
     homeostasis,
-    wrap32,
     relay_signal,
     relay_step,
     shift_exp,
+    wrap32,
 )
 from spikeport.emulator.jit import jit
 from spikeport.emulator.plasticity import plastic_step, settle
@@ -51,8 +51,8 @@ LK_PRE, LK_NPRE, LK_POST, LK_NPOST, LK_EXP, LK_W, LK_NNZ, LK_PL = range(8)
 # plastic table columns
 (PL_LINK, PL_TEPOCH, PL_KDEC, PL_POSTMODE, PL_USEX0, PL_USEY0, PL_NPLASTIC, PL_TRACES, PL_WLO,
  PL_WHI, PL_CLAMP, PL_HASMASK, PL_SEP, PL_PROD, PL_NPROD, PL_X, PL_Y, PL_TX, PL_TY, PL_XH, PL_YH,
- PL_MASK, PL_ROWC) = range(23)
-PL_COLS = 23
+ PL_MASK, PL_ROWC, PL_FULL) = range(24)
+PL_COLS = 24
 # relay table columns
 (R_HID, R_NHID, R_OUT, R_NOUT, R_DECAY, R_IMP, R_FAN, R_LTPM, R_LTPS, R_LTDM, R_LTDS,
  R_STATE) = range(12)
@@ -89,7 +89,7 @@ class Net(NamedTuple):
     h_target: np.ndarray
     h_min: np.ndarray
     h_max: np.ndarray
-    pl: np.ndarray        # (P, 23)
+    pl: np.ndarray        # (P, 24)
     products: np.ndarray  # (n_products, 6)
     factors: np.ndarray   # (n_products, F, 4)
     imp_int: np.ndarray   # (P, 5): x1, x2, y1, y2, y3
@@ -328,7 +328,7 @@ def _learn(net, st, ctr, W, nnz, l, t):
                  net.r_xd[q], net.r_xi[q], net.r_yd[q], net.r_yi[q], net.r_syn[q], prods, facts,
                  c[PL_SEP] != 0, c[PL_POSTMODE], c[PL_USEX0] != 0, c[PL_USEY0] != 0,
                  c[PL_NPLASTIC], c[PL_TRACES], c[PL_WLO], c[PL_WHI], c[PL_CLAMP], nz,
-                 ctr.pl_ops[q])
+                 ctr.pl_ops[q], c[PL_FULL] != 0)
 
 
 @jit

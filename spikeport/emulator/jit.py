@@ -1,8 +1,9 @@
 """How the emulator's numba kernels are compiled and cached across processes.
 
 Every compiled function of the emulator is declared with :data:`jit` in the modules
-:data:`SOURCES`, all in this folder. numba writes the machine code of each one to disk (``cache=True``) and a new process loads it instead of
-compiling again (tens of seconds the first time, ~0.1–0.5 s to load). Where numba puts it:
+:data:`SOURCES`, all in this folder. numba writes the machine code of each one to disk
+(``cache=True``) and a new process loads it instead of compiling again (tens of seconds the
+first time, ~0.1–0.5 s to load). Where numba puts it:
 ``$NUMBA_CACHE_DIR`` if set, else ``__pycache__`` beside these sources when that folder is
 writable (an editable or user install), else the per-user cache folder (``~/.cache/numba``
 or the platform's equivalent): an installed, read-only package still caches.

@@ -93,12 +93,12 @@ def run_emulator(fixed: FixedNetwork, inputs: dict[str, np.ndarray],
     sample's end, ``(n_samples, n_pre, n_post)``. ``record_states``: ``result.states`` =
     per-step ``u``, ``v`` ``{pop: (steps, n)}`` and plastic weights ``{proj: (steps, n_pre,
     n_post)}`` (runs in sequence; for conformance tests, memory grows with the run).
-    ``batch``: samples per block in inference with resets (blocks run on all cores). ``labels``: (n_samples,)
-    classes, for NACA's dopamine source when learning.
+    ``batch``: samples per block in inference with resets (blocks run on all cores).
+    ``labels``: (n_samples,) classes, for NACA's dopamine source when learning.
     """
     n_samples = check_batch(fixed, inputs, teacher)
     pk = Packed(fixed, n_samples, learn, teacher is not None, labels)
-    T, S = fixed.sample_steps, fixed.steps_per_sample
+    T = fixed.sample_steps
     bits = {name: np.asarray(inputs[name]) != 0 for name, _ in fixed.inputs}
     inp = (next(iter(bits.values())) if len(bits) == 1
            else np.concatenate(list(bits.values()), axis=2))

@@ -230,7 +230,9 @@ class Packed:
                          int(mask.sum()), n_x * n_pre + n_y * n_post, w_lo, w_hi, clamp,
                          int(not mask.all()), int(products[:, pl.P_SEP].all()), sz["prod"],
                          len(products), sz["x"], sz["y"], sz["tx"], sz["ty"], sz["xh"],
-                         sz["yh"], sz["mask"], sz["tx"])
+                         sz["yh"], sz["mask"], sz["tx"],
+                         # traces read at spike times need the whole replayed epoch
+                         int((products[:, pl.P_DEP] != pl.DEP_U).any()))
             sz["prod"] += len(products)
             sz["x"] += 2 * n_pre
             sz["y"] += 3 * n_post

@@ -58,36 +58,62 @@ def spike_phase(x, tx, y, ty, s_pre, s_post, third, gate, within, x_int, x_frac,
                     y[k, j] = add_impulse(y[k, j], y_int[k], y_frac[k], y_rand)
             ty[j] = within
     if post_mode == 1:
-        for j in range(y.shape[1]):
-            v = third[j]
-            y[0, j] = 0
-            y[1, j] = min(max(v, 0), Y_MAX)
-            y[2, j] = min(min(max(-v, 0), Y_MAX) + gate[j], Y_MAX)
+        _overwrite_y(y[0], y[1], y[2], third, gate)
+
+
+@jit
+def _overwrite_y(y1, y2, y3, third, gate):
+    """A three-factor rule's y values from the ports: (0, y2, y3), y2 and y3 the 7-bit
+    positive and negative parts of ``third``, ``gate`` added to y3 (saturated). Row by row,
+    in a function of its own, so that LLVM vectorises the loops."""
+    for j in range(y1.shape[0]):
+        y1[j] = 0
+    for j in range(y2.shape[0]):
+        y2[j] = min(max(third[j], 0), Y_MAX)
+    for j in range(y3.shape[0]):
+        y3[j] = min(min(max(-third[j], 0), Y_MAX) + gate[j], Y_MAX)
+
+
+@jit
+def _decay_step(value, factor, live, r_decay):
+    """kernels.traces.decay_traces for one value: ``value · exp(−1/τ)`` in float64, floor,
+    plus 1 if the epoch's random float is below the fraction; a dead trace (τ = 0) is 0."""
+    if not live:
+        return 0
+    scaled = factor * value
+    fl = np.floor(scaled)
+    return np.int64(fl) + (1 if r_decay < scaled - fl else 0)
 
 
 @jit
 def replay_traces(traces, times, t_epoch, factor, live, imp_int, imp_frac, r_decay, r_imp,
-                  history):
-    """kernels.traces.replay_epoch for one replica: ``history`` (t_epoch + 1, K, N) filled."""
+                  history, full):
+    """kernels.traces.replay_epoch for one replica: ``history`` (t_epoch + 1, K, N), row t
+    the value after within-epoch step t (decay, then the impulse of a spike stored at t).
+    ``full``: fill every row (a rule that reads traces at spike times); otherwise only rows
+    0 and t_epoch, the values a rule with u dependencies only reads (the same arithmetic, in
+    registers). A zero trace without a spike stays 0 (floor 0, no round-up)."""
     K, N = traces.shape
     for k in range(K):
         for n in range(N):
-            history[0, k, n] = traces[k, n]
-    for t in range(1, t_epoch + 1):
-        for k in range(K):
-            for n in range(N):
-                if history[t - 1, k, n] == 0 and times[n] != t:
-                    history[t, k, n] = 0   # a zero trace decays to 0 (floor 0, no round-up)
-                    continue
-                if live[k]:
-                    scaled = factor[k] * history[t - 1, k, n]
-                    fl = np.floor(scaled)
-                    val = np.int64(fl) + (1 if r_decay < scaled - fl else 0)
+            val = traces[k, n]
+            history[0, k, n] = val
+            tn = times[n]
+            if val == 0 and tn == 0:
+                if full:
+                    for t in range(1, t_epoch + 1):
+                        history[t, k, n] = 0
                 else:
-                    val = 0
-                if times[n] == t:
+                    history[t_epoch, k, n] = 0
+                continue
+            for t in range(1, t_epoch + 1):
+                if val != 0:
+                    val = _decay_step(val, factor[k], live[k], r_decay)
+                if tn == t:
                     val = add_impulse(val, imp_int[k], imp_frac[k], r_imp)
-                history[t, k, n] = val
+                if full:
+                    history[t, k, n] = val
+            history[t_epoch, k, n] = val
 
 
 # product table columns (see spikeport.emulator.packed): dependency, Lava-normalised
@@ -447,12 +473,13 @@ def plastic_step(w, mask, has_mask, row_count, x, tx, y, ty, xh, yh, s_pre, s_po
                  t_epoch, k_dec, x_int, x_frac, y_int, y_frac, x_factor, x_live, y_factor,
                  y_live, r_x_decay, r_x_imp, r_y_decay, r_y_imp, r_syn, products, factors,
                  separable, post_mode, use_x0, use_y0, n_plastic, traces_per_epoch, w_lo, w_hi,
-                 clamp, nnz, ops):
+                 clamp, nnz, ops, full):
     """One Lava step of a plastic connection (kernels.engine.LearningEngine.step): the spike
     phase of step ``t`` and, when ``t`` ends an epoch, the learning phase. Stream positions
     follow from ``t``: the trace streams have advanced 2·t times, the synaptic stream once per
     epoch. ``k_dec``: the rule's u decimation exponent (−1: no u dependency). ``ops``:
-    [syn_updates, trace_updates, epochs], incremented."""
+    [syn_updates, trace_updates, epochs], incremented. ``full``: the rule reads traces at
+    spike times (x0/y0 dependencies), so the whole replayed history is kept."""
     within = (t - 1) % t_epoch + 1
     spike_phase(x, tx, y, ty, s_pre, s_post, third, gate, within, x_int, x_frac, y_int,
                 y_frac, r_y_imp[2 * t - 1], post_mode)
@@ -470,9 +497,9 @@ def plastic_step(w, mask, has_mask, row_count, x, tx, y, ty, xh, yh, s_pre, s_po
     ops[1] += traces_per_epoch
     ops[2] += 1
     replay_traces(x, tx, t_epoch, x_factor, x_live, x_int, x_frac, r_x_decay[pos],
-                  r_x_imp[pos], xh)
+                  r_x_imp[pos], xh, full)
     replay_traces(y, ty, t_epoch, y_factor, y_live, y_int, y_frac, r_y_decay[pos],
-                  r_y_imp[pos], yh)
+                  r_y_imp[pos], yh, full)
     if separable:
         epoch_update_separable(w, mask, has_mask, products, factors, tx, ty, xh, yh, u_on,
                                r_syn[epoch], w_lo, w_hi, clamp, nnz)
