@@ -30,6 +30,12 @@ Numba compiles on first use and caches the machine code next to the sources
 (``cache=True``): the first call of a fresh install takes ~5–10 s.
 """
 
-from spikeport.emulator.network import Emulator, run_emulator
+from spikeport.emulator import engine as _engine
+from spikeport.emulator.jit import ensure_fresh_cache as _ensure_fresh_cache
+from spikeport.emulator.network import run_emulator
 
-__all__ = ["Emulator", "run_emulator"]
+# before any compiled function runs (and loads its cache): drop machine code compiled from
+# other versions of the sources (see spikeport.emulator.jit)
+_ensure_fresh_cache(_engine.run_sequential)
+
+__all__ = ["run_emulator"]

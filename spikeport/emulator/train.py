@@ -104,7 +104,7 @@ def train_fixed(source: str | Path, out: str | Path, dataset: str | None = None,
 
 
 def emulator_runner(progress: bool = False):
-    """``(fixed, inputs, teacher, learn, labels) → LavaResult`` on the emulator."""
+    """``(fixed, inputs, teacher, learn, labels) → RunResult`` on the emulator."""
     from spikeport.emulator import run_emulator
 
     def run(fixed, inputs, teacher, learn, labels=None):

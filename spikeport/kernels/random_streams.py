@@ -132,6 +132,11 @@ class RandomStreams:
             rows.append(stream.values[:last + 1])
         return np.stack(rows)
 
+    def synaptic_table(self, last: int) -> np.ndarray:
+        """Positions 0..last of the synaptic stream (``(last + 1,)``): a whole run's draws."""
+        self._conn_var.at(last)
+        return self._conn_var.values[:last + 1].copy()
+
     def synaptic(self, position: int) -> float:
         """Float in [0, 1) shared by all synapses (seed 2): rounds dw/dd/dt at an epoch end."""
         return float(self._conn_var.at(position))
