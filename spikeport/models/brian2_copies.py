@@ -1,8 +1,9 @@
 """Batched inference in the Brian2 reference: C independent copies of a network in one Brian2
 network, each fed its own samples.
 
-Without learning, samples do not interact (every backend resets the state between samples, or
-runs a rest gap that the copies run too), so C copies presenting samples side by side compute
+Without learning and with ``between_samples: reset``, samples do not interact (every backend
+resets the state between samples; a rest gap instead carries state from one sample to the
+next, so copies are refused there), so C copies presenting samples side by side compute
 what one network presenting them in sequence computes, while Brian2's per-step cost (one call
 per code object and step, whatever the group sizes) is paid once for C samples.
 
@@ -31,12 +32,16 @@ def auto_copies(n_synapses: int, n_samples: int) -> int:
     return int(max(1, min(fit, MAX_COPIES, n_samples)))
 
 
-def check_copies(copies: int, learn: bool) -> int:
+def check_copies(copies: int, learn: bool, rest: bool = False) -> int:
     if isinstance(copies, bool) or not isinstance(copies, (int, np.integer)) or copies < 1:
         raise BackendError(f"copies = {copies!r} is invalid; allowed: an integer >= 1")
     if copies > 1 and learn:
         raise BackendError(f"copies = {copies} needs learn=False: learning samples change the "
                            "weights the next sample sees, so they run in sequence (copies=1)")
+    if copies > 1 and rest:
+        raise BackendError(f"copies = {copies} needs between_samples: reset: with a rest gap "
+                           "a sample starts from the state the previous one left, so samples "
+                           "run in sequence (copies=1)")
     return int(copies)
 
 

@@ -4,10 +4,15 @@ generated code and the interpreter, so later runs of the same network code load 
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import sys
-import threading
+import sysconfig
 import time
+
+_MODULE = re.compile(r'using Cython module "([^"]+)"')
+_SO_EXT = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
 
 
 def cython_cache_dir(b2) -> str:
@@ -18,56 +23,50 @@ def cython_cache_dir(b2) -> str:
         return ""
 
 
-def _modules(folder: str) -> int:
-    try:
-        return sum(1 for f in os.listdir(folder) if f.endswith((".so", ".pyd")))
-    except OSError:
-        return 0
+class CompileNotice(logging.Handler):
+    """Says on stderr, before Brian2 compiles its first Cython module of a run, that it is
+    compiling and that this happens once (modules are cached on disk); at the end, how many
+    modules were compiled and how long the build took.
 
+    Brian2 logs (at its DIAGNOSTIC level) the module name each code object is about to load;
+    a module missing from the cache folder is about to be compiled."""
 
-class CompileNotice:
-    """Wraps the build-and-first-step phase of a Cython run. If it lasts longer than ``after``
-    seconds, says on stderr that Brian2 is compiling and that this happens once; at the end,
-    if new modules were compiled, says how many and how long it took."""
+    LOGGER = "brian2.codegen.runtime.cython_rt.extension_manager"
 
-    def __init__(self, b2, target: str, enabled: bool = True, after: float = 3.0,
-                 stream=None):
+    def __init__(self, b2, target: str, enabled: bool = True, stream=None):
+        super().__init__(level=5)
         self.enabled = enabled and target == "cython"
         self.folder = cython_cache_dir(b2) if self.enabled else ""
-        self.after = after
         self.stream = stream or sys.stderr
-        self.timer = None
-        self.said = False
+        self.compiled = 0
         self.done = False
 
     def __enter__(self):
-        if not self.enabled:
-            return self
-        self.before = _modules(self.folder)
-        self.t0 = time.perf_counter()
-        self.timer = threading.Timer(self.after, self._say)
-        self.timer.daemon = True
-        self.timer.start()
+        if self.enabled:
+            self.t0 = time.perf_counter()
+            logging.getLogger(self.LOGGER).addHandler(self)
         return self
 
-    def _say(self):
-        if self.done:
+    def emit(self, record):
+        m = _MODULE.search(record.getMessage())
+        if m is None or self.done or not self.folder:
             return
-        self.said = True
-        where = f" in {self.folder}" if self.folder else ""
-        print(f"brian2: compiling Cython code for this network (once: modules are cached"
-              f"{where}; later runs of the same code start in seconds) ...",
-              file=self.stream, flush=True)
+        if os.path.isfile(os.path.join(self.folder, m.group(1) + _SO_EXT)):
+            return
+        if self.compiled == 0:
+            print(f"brian2: compiling Cython code for this network — once: modules are cached "
+                  f"in {self.folder}, later runs of the same code load in seconds ...",
+                  file=self.stream, flush=True)
+        self.compiled += 1
 
     def finish(self):
         """Call when the simulation's first step starts (or the run ends)."""
         if not self.enabled or self.done:
             return
         self.done = True
-        self.timer.cancel()
-        new = _modules(self.folder) - self.before
-        if new > 0 or self.said:
-            print(f"brian2: {max(new, 0)} Cython module(s) compiled, build took "
+        logging.getLogger(self.LOGGER).removeHandler(self)
+        if self.compiled:
+            print(f"brian2: compiled {self.compiled} Cython module(s); build took "
                   f"{time.perf_counter() - self.t0:.0f} s (cached for later runs)",
                   file=self.stream, flush=True)
 

@@ -194,10 +194,11 @@ def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.
     _check_supported(net)
     n_samples = _check_inputs(net, inputs)
     _check_learning_inputs(net, weights, teacher, learn, n_samples)
+    rest = net.between_samples.mode != "reset"
     if copies == "auto":
-        copies = 1 if learn else bc.auto_copies(
+        copies = 1 if learn or rest else bc.auto_copies(
             sum(int(connectivity_mask(net, p).sum()) for p in net.projections), n_samples)
-    C = bc.check_copies(copies, learn)
+    C = bc.check_copies(copies, learn, rest)
     monitor = tuple(p.name for p in net.populations) if monitor is None else tuple(monitor)
     for name in monitor:
         net.population(name)
@@ -209,6 +210,11 @@ def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.
     T = net.sample_steps
     S = net.steps_per_sample
     bdt = dt * b2.second
+    # one clock for every per-step object and one for the per-sample ones: objects given
+    # their own dt each get a clock of their own, and Brian2's loop then searches the clocks
+    # for the next one to tick at every step (objects run in the same order either way:
+    # Brian2 sorts by slot, order and name)
+    clk, sclk = b2.Clock(dt=bdt), b2.Clock(dt=S * bdt)
     reset_mode = net.between_samples.mode == "reset"
     n_periods = bc.periods(n_samples, C)   # one period runs C samples side by side
     notice = CompileNotice(b2, target, enabled=True)
@@ -220,13 +226,13 @@ def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.
         for inp in net.inputs:
             idx, times = _spike_times(bc.tile_samples(inputs[inp.name], C), S, dt)
             g = b2.SpikeGeneratorGroup(C * inp.n, idx, times * b2.second, name=f"in_{inp.name}",
-                                       dt=bdt)
+                                       clock=clk)
             groups[inp.name] = g
             objects.append(g)
             gc = group_code[inp.name]
             if gc.needs_state and any(pc.pre_needs_state for name, pc in proj_code.items()
                                       if net.projection(name).pre == inp.name):
-                mirror = _mirror_group(b2, gc, g, bdt, S, reset_mode, C * inp.n)
+                mirror = _mirror_group(b2, gc, g, clk, sclk, reset_mode, C * inp.n)
                 state_groups[inp.name] = mirror.group
                 objects += mirror.contained
 
@@ -250,7 +256,8 @@ def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.
             g = b2.NeuronGroup(C * pop.n, model + extra, threshold="v > vth",
                                reset="\n".join(["v = v_reset", "ref_left = ref_steps",
                                                 spike_code(gc, "")]),
-                               events=events, name=f"pop_{pop.name}", dt=bdt, namespace=namespace)
+                               events=events, name=f"pop_{pop.name}", clock=clk,
+                               namespace=namespace)
             for name, (_, order) in gc.events.items():
                 g.set_event_schedule(name, when="end", order=order)
             g.vth = pop.threshold
@@ -278,9 +285,9 @@ def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.
             if reset_mode:
                 g.run_regularly("\n".join(["u = 0", "v = 0", "a_in = 0", "ref_left = 0"]
                                           + reset_code(gc)),
-                                dt=S * bdt, when="start", order=0, name=f"sample_reset_{pop.name}")
+                                clock=sclk, when="start", order=0, name=f"sample_reset_{pop.name}")
             if gc.on_sample_start:
-                g.run_regularly("\n".join(gc.on_sample_start), dt=S * bdt, when="start",
+                g.run_regularly("\n".join(gc.on_sample_start), clock=sclk, when="start",
                                 order=ORDER_SAMPLE_START, name=f"sample_start_{pop.name}")
             groups[pop.name] = g
             state_groups[pop.name] = g
@@ -302,7 +309,8 @@ def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.
                 on_event[pw.name] = pw.event
             syn = b2.Synapses(source, groups[proj.post], "\n".join(pc.model), on_pre=on_pre,
                               on_post=on_post or None, on_event=on_event,
-                              name=f"syn_{_safe(proj.name)}", dt=bdt, namespace=dict(pc.namespace))
+                              name=f"syn_{_safe(proj.name)}", clock=clk,
+                              namespace=dict(pc.namespace))
             if pc.deliver_slot is not None:
                 syn.pre.when, syn.pre.order = pc.deliver_slot
             for pw in pc.pathways:
@@ -320,11 +328,12 @@ def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.
         teach_flag = tpop is not None and "teach" in group_code[tpop.name].variables
         if teacher is not None and tpop is not None and (drive != 0.0 or teach_flag):
             idx, times = _spike_times(bc.tile_samples(teacher, C), S, dt)
-            tg = b2.SpikeGeneratorGroup(C * tpop.n, idx, times * b2.second, name="teacher", dt=bdt)
+            tg = b2.SpikeGeneratorGroup(C * tpop.n, idx, times * b2.second, name="teacher",
+                                        clock=clk)
             code = (["a_in_post += drive"] if drive != 0.0 else []) + (
                 ["teach_post = 1"] if teach_flag else [])
             ts = b2.Synapses(tg, groups[tpop.name], on_pre="\n".join(code),
-                             namespace={"drive": drive}, name="teacher_drive", dt=bdt)
+                             namespace={"drive": drive}, name="teacher_drive", clock=clk)
             ts.connect(i=np.arange(C * tpop.n), j=np.arange(C * tpop.n))
             objects += [tg, ts]
 
@@ -389,7 +398,7 @@ class _Mirror:
         self.contained = contained
 
 
-def _mirror_group(b2, gc, generator, bdt, S: int, reset_mode: bool, n: int):
+def _mirror_group(b2, gc, generator, clk, sclk, reset_mode: bool, n: int):
     """A NeuronGroup of ``n`` neurons copying an input's spikes, holding its flag, traces and
     STP state (and its events, e.g. the fast SBP relay's).
 
@@ -397,7 +406,7 @@ def _mirror_group(b2, gc, generator, bdt, S: int, reset_mode: bool, n: int):
     outgoing pathways run from ``before_resets`` on (brian2_rules module docstring)."""
     gc.flag()
     g = b2.NeuronGroup(n, "".join(f"{name} : 1\n" for name in gc.variables),
-                       threshold="s > 0", reset="", name=f"mirror_{gc.name}", dt=bdt,
+                       threshold="s > 0", reset="", name=f"mirror_{gc.name}", clock=clk,
                        events={name: cond for name, (cond, _) in gc.events.items()} or None,
                        namespace=dict(gc.namespace))
     g.set_event_schedule("spike", when="after_synapses")
@@ -410,10 +419,10 @@ def _mirror_group(b2, gc, generator, bdt, S: int, reset_mode: bool, n: int):
         g.run_regularly("\n".join(gc.after_resets), when="after_resets", order=0,
                         name=f"stp_{gc.name}")
     if reset_mode:
-        g.run_regularly("\n".join(reset_code(gc)), dt=S * bdt, when="start",
+        g.run_regularly("\n".join(reset_code(gc)), clock=sclk, when="start",
                         name=f"sample_reset_{gc.name}")
     feed = b2.Synapses(generator, g, on_pre=spike_code(gc, "_post"), name=f"feed_{gc.name}",
-                       dt=bdt, namespace={})
+                       clock=clk, namespace={})
     feed.connect(i=np.arange(n), j=np.arange(n))
     return _Mirror(g, [g, feed])
 
