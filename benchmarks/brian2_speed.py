@@ -4,7 +4,10 @@ Training (learning on, one Brian2 run over the samples):
   current = SBP relay "exact" (the update visits every input synapse of every hidden neuron at
             each sample's end), spikes of every population recorded;
   fast    = SBP relay "fast" (only synapses of inputs with a nonzero eligibility trace),
-            only the readout's spikes recorded (all the trainer reads).
+            only the readout's spikes recorded (all the trainer reads);
+  fast_standalone = the same network as "fast" in Brian2's cpp_standalone mode (one
+            compiled C++ program for the run: no per-step Python cost; a C++ build first).
+            Its rate is the program's own run time; the build is reported beside it.
 Inference (learning off, the trained weights of the current path):
   current = one network, samples in sequence (copies=1);
   fast    = C independent copies of the network side by side (copies="auto").
@@ -67,7 +70,7 @@ def rates(n: int, wall: float, cpu: float, run_wall: float) -> dict:
 
 
 def case(spec: str, dataset: str, data_dir: str | None, n_train: int, n_eval: int,
-         repeats: int) -> dict:
+         repeats: int, standalone: bool) -> dict:
     from spikeport.models.brian2_copies import auto_copies
     from spikeport.models.brian2_sim import predict, simulate
     from spikeport.models.spec import load_spec
@@ -83,9 +86,12 @@ def case(spec: str, dataset: str, data_dir: str | None, n_train: int, n_eval: in
     w0 = initial_weights(net)
     readout = net.readout.population
     train_variants = {
-        "current": dict(relay="exact", monitor=None),
-        "fast": dict(relay="fast", monitor=(readout,)),
+        "current": dict(relay="exact", monitor=None, target="cython"),
+        "fast": dict(relay="fast", monitor=(readout,), target="cython"),
     }
+    if standalone:
+        train_variants["fast_standalone"] = dict(relay="fast", monitor=(readout,),
+                                                 target="cpp_standalone")
     n_syn = sum(int(connectivity_mask(net, p).sum()) for p in net.projections)
     copies = auto_copies(n_syn, len(te.y))
     infer_variants = {"current": dict(copies=1), "fast": dict(copies="auto")}
@@ -96,7 +102,7 @@ def case(spec: str, dataset: str, data_dir: str | None, n_train: int, n_eval: in
     build = {}
     for name, kw in train_variants.items():
         _, wall, _ = timed(simulate, net, {k: v[:2] for k, v in btr.inputs.items()}, w0,
-                           teacher=btr.teacher[:2], target="cython", learn=True, **kw)
+                           teacher=btr.teacher[:2], learn=True, **kw)
         build[f"train_{name}"] = round(wall, 2)
     for name, kw in infer_variants.items():
         _, wall, _ = timed(simulate, net, {k: v[:2] for k, v in bte.inputs.items()}, w0,
@@ -109,12 +115,29 @@ def case(spec: str, dataset: str, data_dir: str | None, n_train: int, n_eval: in
         for name, kw in (train_variants.items() if rep % 2 == 0
                          else reversed(train_variants.items())):
             res, wall, cpu = timed(simulate, net, btr.inputs, w0, teacher=btr.teacher,
-                                   target="cython", learn=True, **kw)
+                                   learn=True, **kw)
             r = rates(len(tr.y), wall, cpu, res.wall_time)
+            if kw["target"] == "cpp_standalone":
+                # the work runs in a child program: its own run time is the figure
+                r.update(build_s=round(res.build_time, 2),
+                         samples_per_s_run=round(len(tr.y) / res.wall_time, 2),
+                         samples_per_s_incl_build=round(len(tr.y) / wall, 2))
+                r.pop("samples_per_s_cpu")
+                r.pop("cpu_s")
             train.setdefault(name, []).append(r)
             trained[name] = res
     a, b = trained["current"], trained["fast"]
     out["train"] = {k: _best(v) for k, v in train.items()}
+    if standalone:
+        sa = trained["fast_standalone"]
+        out["train"]["fast_standalone"]["ratio_run_vs_current_wall"] = round(
+            out["train"]["fast_standalone"]["samples_per_s_run"]
+            / out["train"]["current"]["samples_per_s_wall"], 2)
+        out["train"]["fast_standalone"]["agreement"] = {
+            "weights_max_abs_diff": {k: float(np.abs(a_w - sa.weights[k]).max())
+                                     for k, a_w in trained["current"].weights.items()},
+            "same_class_while_learning": float(
+                (predict(net, sa) == predict(net, trained["current"])).mean())}
     out["train"]["ratio_wall"] = round(out["train"]["fast"]["samples_per_s_wall"]
                                        / out["train"]["current"]["samples_per_s_wall"], 2)
     out["train"]["ratio_cpu"] = round(out["train"]["fast"]["samples_per_s_cpu"]
@@ -157,7 +180,7 @@ def case(spec: str, dataset: str, data_dir: str | None, n_train: int, n_eval: in
 
 def _best(runs: list[dict]) -> dict:
     """The run with the highest CPU rate (least disturbed by other processes), plus all."""
-    best = dict(max(runs, key=lambda r: r["samples_per_s_cpu"]))
+    best = dict(max(runs, key=lambda r: r.get("samples_per_s_cpu", r.get("samples_per_s_run"))))
     if len(runs) > 1:
         best["all_runs"] = runs
     return best
@@ -181,6 +204,15 @@ def markdown(res: dict) -> str:
                      f" | {t['fast']['samples_per_s_wall']}, {t['fast']['samples_per_s_cpu']} | "
                      f"{t['ratio_wall']}x, {t['ratio_cpu']}x | max weight diff {wd:g}, same "
                      f"class {t['agreement']['same_class_while_learning']:.4f} |")
+        if "fast_standalone" in t:
+            sa = t["fast_standalone"]
+            wd = max(sa["agreement"]["weights_max_abs_diff"].values())
+            lines.append(f"| {c['spec']} | training, fast in cpp_standalone | "
+                         f"{sa['samples']} | (as above) | {sa['samples_per_s_run']} (program "
+                         f"run), {sa['samples_per_s_incl_build']} incl. a {sa['build_s']} s "
+                         f"rebuild | {sa['ratio_run_vs_current_wall']}x (run vs current wall) "
+                         f"| max weight diff {wd:.2g}, same class "
+                         f"{sa['agreement']['same_class_while_learning']:.4f} |")
         lines.append(f"| {c['spec']} | inference (copies={c['fast_copies']}) | "
                      f"{i['current']['samples']} | "
                      f"{i['current']['samples_per_s_wall']}, {i['current']['samples_per_s_cpu']}"
@@ -202,15 +234,18 @@ def main(argv=None) -> int:
                     help="timed runs per variant, alternating the order (best CPU rate kept)")
     ap.add_argument("--mnist-dir", default=str(ROOT / ".." / "shared" / "data" / "mnist"))
     ap.add_argument("--only", choices=("mnist", "digits"), default=None)
+    ap.add_argument("--no-standalone", action="store_true",
+                    help="skip the cpp_standalone training variant (its first build takes "
+                         "minutes)")
     ap.add_argument("--out", default=str(RESULTS / "brian2_speed.json"))
     args = ap.parse_args(argv)
     res = {"benchmark": "brian2_speed", "machine": machine(), "cases": []}
     if args.only in (None, "digits"):
         res["cases"].append(case("digits_sbp", "digits", None, args.digits_train,
-                                 args.digits_eval, args.repeats))
+                                 args.digits_eval, args.repeats, not args.no_standalone))
     if args.only in (None, "mnist"):
         res["cases"].append(case("mnist_sbp", "mnist", args.mnist_dir, args.mnist_train,
-                                 args.mnist_eval, args.repeats))
+                                 args.mnist_eval, args.repeats, not args.no_standalone))
     res["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

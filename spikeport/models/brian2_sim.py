@@ -46,11 +46,13 @@ from spikeport.models.brian2_rules import (
     sample_tables,
     spike_code,
 )
+from spikeport.models.brian2_standalone import Device, device_dir
 from spikeport.models.rules import SupervisedSTDP
 from spikeport.models.spec import Network
 from spikeport.models.weights import connectivity_mask
 
-TARGETS = ("numpy", "cython")
+RUNTIME_TARGETS = ("numpy", "cython")
+TARGETS = RUNTIME_TARGETS + ("cpp_standalone",)
 
 
 def import_brian2():
@@ -79,6 +81,7 @@ class SimResult:
     thresholds: dict[str, np.ndarray] = field(default_factory=dict)
     wall_time: float = 0.0
     target: str = "numpy"
+    build_time: float = 0.0   # cpp_standalone: code generation + compilation (else 0)
 
     def counts(self, population: str) -> np.ndarray:
         """Spikes per sample and neuron, (n_samples, n)."""
@@ -205,179 +208,187 @@ def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.
     tables = sample_tables(net, learn, n_samples, labels, teacher)
     group_code, proj_code = plan_network(net, learn, relay)
     b2 = import_brian2()
-    b2.prefs.codegen.target = target
+    if target in RUNTIME_TARGETS:
+        b2.prefs.codegen.target = target
     dt = net.dt
     T = net.sample_steps
     S = net.steps_per_sample
     bdt = dt * b2.second
-    # one clock for every per-step object and one for the per-sample ones: objects given
-    # their own dt each get a clock of their own, and Brian2's loop then searches the clocks
-    # for the next one to tick at every step (objects run in the same order either way:
-    # Brian2 sorts by slot, order and name)
-    clk, sclk = b2.Clock(dt=bdt), b2.Clock(dt=S * bdt)
     reset_mode = net.between_samples.mode == "reset"
-    n_periods = bc.periods(n_samples, C)   # one period runs C samples side by side
-    notice = CompileNotice(b2, target, enabled=True)
-    notice.__enter__()
-    try:
-        objects = []
-        groups = {}        # population -> the group spikes come from (generator or LIF group)
-        state_groups = {}  # population -> the group holding its learning/STP state
-        for inp in net.inputs:
-            idx, times = _spike_times(bc.tile_samples(inputs[inp.name], C), S, dt)
-            g = b2.SpikeGeneratorGroup(C * inp.n, idx, times * b2.second, name=f"in_{inp.name}",
-                                       clock=clk)
-            groups[inp.name] = g
-            objects.append(g)
-            gc = group_code[inp.name]
-            if gc.needs_state and any(pc.pre_needs_state for name, pc in proj_code.items()
-                                      if net.projection(name).pre == inp.name):
-                mirror = _mirror_group(b2, gc, g, clk, sclk, reset_mode, C * inp.n)
-                state_groups[inp.name] = mirror.group
-                objects += mirror.contained
+    with Device(b2, target, device_dir(net.name, learn, relay, C)) as device:
+        # one clock for every per-step object and one for the per-sample ones: objects given
+        # their own dt each get a clock of their own, and Brian2's loop then searches the
+        # clocks for the next one to tick at every step (objects run in the same order either
+        # way: Brian2 sorts by slot, order and name). Fixed names: a clock's name is part of
+        # the generated code, and new code means a new Cython compile.
+        clk = b2.Clock(dt=bdt, name="step_clock")
+        sclk = b2.Clock(dt=S * bdt, name="sample_clock")
+        n_periods = bc.periods(n_samples, C)   # one period runs C samples side by side
+        notice = CompileNotice(b2, target, enabled=True)
+        notice.__enter__()
+        try:
+            objects = []
+            groups = {}        # population -> the group spikes come from (generator or LIF group)
+            state_groups = {}  # population -> the group holding its learning/STP state
+            for inp in net.inputs:
+                idx, times = _spike_times(bc.tile_samples(inputs[inp.name], C), S, dt)
+                g = b2.SpikeGeneratorGroup(C * inp.n, idx, times * b2.second, name=f"in_{inp.name}",
+                                           clock=clk)
+                groups[inp.name] = g
+                objects.append(g)
+                gc = group_code[inp.name]
+                if gc.needs_state and any(pc.pre_needs_state for name, pc in proj_code.items()
+                                          if net.projection(name).pre == inp.name):
+                    mirror = _mirror_group(b2, gc, g, clk, sclk, reset_mode, C * inp.n)
+                    state_groups[inp.name] = mirror.group
+                    objects += mirror.contained
 
-        model = """
-        u : 1
-        v : 1
-        a_in : 1
-        vth : 1
-        ref_left : integer
-        """
-        for pop in net.populations:
-            gc = group_code[pop.name]
-            namespace = {"v_reset": pop.reset, "ref_steps": int(round(pop.refractory / dt)),
-                         "decay_u": float(np.exp(-dt / pop.tau_u)),
-                         "decay_v": float(np.exp(-dt / pop.tau_v)), "bias": pop.bias}
-            namespace.update(gc.namespace)
-            for table in gc.tables:   # one row per sample, read at the sample's first step
-                namespace[table] = _sample_table(b2, table, tables[table], S * bdt)
-            extra = "".join(f"{name} : 1\n" for name in gc.variables)
-            events = {name: cond for name, (cond, _) in gc.events.items()}
-            g = b2.NeuronGroup(C * pop.n, model + extra, threshold="v > vth",
-                               reset="\n".join(["v = v_reset", "ref_left = ref_steps",
-                                                spike_code(gc, "")]),
-                               events=events, name=f"pop_{pop.name}", clock=clk,
-                               namespace=namespace)
-            for name, (_, order) in gc.events.items():
-                g.set_event_schedule(name, when="end", order=order)
-            g.vth = pop.threshold
-            if thresholds is not None and pop.name in thresholds:
-                g.vth = bc.tile_values(np.broadcast_to(np.asarray(thresholds[pop.name], float),
-                                                       (pop.n,)), C)
-            g.v = 0.0
-            for name, value in gc.variables.items():
-                setattr(g, name, value)
-            # Loihi order: current first (consuming this step's input), then voltage from the
-            # new current; v is held at reset while refractory. Then flags and trace decays.
-            g.run_regularly(
-                "\n".join(["u = u * decay_u + a_in",
-                           "a_in = 0",
-                           "is_ref = int(ref_left > 0)",
-                           "v = is_ref * v + (1 - is_ref) * (v * decay_v + u + bias)",
-                           "ref_left = ref_left - is_ref"] + gc.step),
-                when="groups", name=f"update_{pop.name}")
-            if gc.after_resets:
-                g.run_regularly("\n".join(gc.after_resets), when="after_resets", order=0,
-                                name=f"stp_{pop.name}")
-            if gc.on_sample_end:
-                g.run_on_event("sample_end", "\n".join(gc.on_sample_end), when="end",
-                               order=ORDER_SAMPLE_END)
-            if reset_mode:
-                g.run_regularly("\n".join(["u = 0", "v = 0", "a_in = 0", "ref_left = 0"]
-                                          + reset_code(gc)),
-                                clock=sclk, when="start", order=0, name=f"sample_reset_{pop.name}")
-            if gc.on_sample_start:
-                g.run_regularly("\n".join(gc.on_sample_start), clock=sclk, when="start",
-                                order=ORDER_SAMPLE_START, name=f"sample_start_{pop.name}")
-            groups[pop.name] = g
-            state_groups[pop.name] = g
-            objects.append(g)
+            model = """
+            u : 1
+            v : 1
+            a_in : 1
+            vth : 1
+            ref_left : integer
+            """
+            for pop in net.populations:
+                gc = group_code[pop.name]
+                namespace = {"v_reset": pop.reset, "ref_steps": int(round(pop.refractory / dt)),
+                             "decay_u": float(np.exp(-dt / pop.tau_u)),
+                             "decay_v": float(np.exp(-dt / pop.tau_v)), "bias": pop.bias}
+                namespace.update(gc.namespace)
+                for table in gc.tables:   # one row per sample, read at the sample's first step
+                    namespace[table] = _sample_table(b2, table, tables[table], S * bdt)
+                extra = "".join(f"{name} : 1\n" for name in gc.variables)
+                events = {name: cond for name, (cond, _) in gc.events.items()}
+                g = b2.NeuronGroup(C * pop.n, model + extra, threshold="v > vth",
+                                   reset="\n".join(["v = v_reset", "ref_left = ref_steps",
+                                                    spike_code(gc, "")]),
+                                   events=events, name=f"pop_{pop.name}", clock=clk,
+                                   namespace=namespace)
+                for name, (_, order) in gc.events.items():
+                    g.set_event_schedule(name, when="end", order=order)
+                g.vth = pop.threshold
+                if thresholds is not None and pop.name in thresholds:
+                    g.vth = bc.tile_values(np.broadcast_to(np.asarray(thresholds[pop.name], float),
+                                                           (pop.n,)), C)
+                g.v = 0.0
+                for name, value in gc.variables.items():
+                    setattr(g, name, value)
+                # Loihi order: current first (consuming this step's input), then voltage from the
+                # new current; v is held at reset while refractory. Then flags and trace decays.
+                g.run_regularly(
+                    "\n".join(["u = u * decay_u + a_in",
+                               "a_in = 0",
+                               "is_ref = int(ref_left > 0)",
+                               "v = is_ref * v + (1 - is_ref) * (v * decay_v + u + bias)",
+                               "ref_left = ref_left - is_ref"] + gc.step),
+                    when="groups", name=f"update_{pop.name}")
+                if gc.after_resets:
+                    g.run_regularly("\n".join(gc.after_resets), when="after_resets", order=0,
+                                    name=f"stp_{pop.name}")
+                if gc.on_sample_end:
+                    g.run_on_event("sample_end", "\n".join(gc.on_sample_end), when="end",
+                                   order=ORDER_SAMPLE_END)
+                if reset_mode:
+                    g.run_regularly("\n".join(["u = 0", "v = 0", "a_in = 0", "ref_left = 0"]
+                                              + reset_code(gc)),
+                                    clock=sclk, when="start", order=0,
+                                    name=f"sample_reset_{pop.name}")
+                if gc.on_sample_start:
+                    g.run_regularly("\n".join(gc.on_sample_start), clock=sclk, when="start",
+                                    order=ORDER_SAMPLE_START, name=f"sample_start_{pop.name}")
+                groups[pop.name] = g
+                state_groups[pop.name] = g
+                objects.append(g)
 
-        synapses = {}
-        for proj in net.projections:
-            pc = proj_code[proj.name]
-            w = np.asarray(weights[proj.name], dtype=np.float64)
-            mask = connectivity_mask(net, proj)
-            i, j = np.nonzero(mask)
-            ci, cj = bc.tile_pairs(i, j, net.size(proj.pre), net.size(proj.post), C)
-            source = state_groups[proj.pre] if pc.pre_needs_state else groups[proj.pre]
-            on_pre = {"pre": pc.deliver}
-            on_post = {}
-            on_event = {"pre": "spike"}
-            for pw in pc.pathways:
-                (on_pre if pw.prepost == "pre" else on_post)[pw.name] = pw.code
-                on_event[pw.name] = pw.event
-            syn = b2.Synapses(source, groups[proj.post], "\n".join(pc.model), on_pre=on_pre,
-                              on_post=on_post or None, on_event=on_event,
-                              name=f"syn_{_safe(proj.name)}", clock=clk,
-                              namespace=dict(pc.namespace))
-            if pc.deliver_slot is not None:
-                syn.pre.when, syn.pre.order = pc.deliver_slot
-            for pw in pc.pathways:
-                path = getattr(syn, pw.name)
-                path.when, path.order = pw.when, pw.order
-            syn.connect(i=ci, j=cj)
-            syn.w = bc.tile_values(w[i, j], C)
-            for var, values in pc.synaptic_init.items():
-                setattr(syn, var, bc.tile_values(values[i, j], C))
-            synapses[proj.name] = (syn, i, j, w.shape)
-            objects.append(syn)
+            synapses = {}
+            for proj in net.projections:
+                pc = proj_code[proj.name]
+                w = np.asarray(weights[proj.name], dtype=np.float64)
+                mask = connectivity_mask(net, proj)
+                i, j = np.nonzero(mask)
+                ci, cj = bc.tile_pairs(i, j, net.size(proj.pre), net.size(proj.post), C)
+                source = state_groups[proj.pre] if pc.pre_needs_state else groups[proj.pre]
+                on_pre = {"pre": pc.deliver}
+                on_post = {}
+                on_event = {"pre": "spike"}
+                for pw in pc.pathways:
+                    (on_pre if pw.prepost == "pre" else on_post)[pw.name] = pw.code
+                    on_event[pw.name] = pw.event
+                syn = b2.Synapses(source, groups[proj.post], "\n".join(pc.model), on_pre=on_pre,
+                                  on_post=on_post or None, on_event=on_event,
+                                  name=f"syn_{_safe(proj.name)}", clock=clk,
+                                  namespace=dict(pc.namespace))
+                if pc.deliver_slot is not None:
+                    syn.pre.when, syn.pre.order = pc.deliver_slot
+                for pw in pc.pathways:
+                    path = getattr(syn, pw.name)
+                    path.when, path.order = pw.when, pw.order
+                syn.connect(i=ci, j=cj)
+                syn.w = bc.tile_values(w[i, j], C)
+                for var, values in pc.synaptic_init.items():
+                    setattr(syn, var, bc.tile_values(values[i, j], C))
+                synapses[proj.name] = (syn, i, j, w.shape)
+                objects.append(syn)
 
-        tpop = net.population(net.teacher.population) if net.teacher is not None else None
-        drive = net.teacher.drive if net.teacher is not None else 0.0
-        teach_flag = tpop is not None and "teach" in group_code[tpop.name].variables
-        if teacher is not None and tpop is not None and (drive != 0.0 or teach_flag):
-            idx, times = _spike_times(bc.tile_samples(teacher, C), S, dt)
-            tg = b2.SpikeGeneratorGroup(C * tpop.n, idx, times * b2.second, name="teacher",
-                                        clock=clk)
-            code = (["a_in_post += drive"] if drive != 0.0 else []) + (
-                ["teach_post = 1"] if teach_flag else [])
-            ts = b2.Synapses(tg, groups[tpop.name], on_pre="\n".join(code),
-                             namespace={"drive": drive}, name="teacher_drive", clock=clk)
-            ts.connect(i=np.arange(C * tpop.n), j=np.arange(C * tpop.n))
-            objects += [tg, ts]
+            tpop = net.population(net.teacher.population) if net.teacher is not None else None
+            drive = net.teacher.drive if net.teacher is not None else 0.0
+            teach_flag = tpop is not None and "teach" in group_code[tpop.name].variables
+            if teacher is not None and tpop is not None and (drive != 0.0 or teach_flag):
+                idx, times = _spike_times(bc.tile_samples(teacher, C), S, dt)
+                tg = b2.SpikeGeneratorGroup(C * tpop.n, idx, times * b2.second, name="teacher",
+                                            clock=clk)
+                code = (["a_in_post += drive"] if drive != 0.0 else []) + (
+                    ["teach_post = 1"] if teach_flag else [])
+                ts = b2.Synapses(tg, groups[tpop.name], on_pre="\n".join(code),
+                                 namespace={"drive": drive}, name="teacher_drive", clock=clk)
+                ts.connect(i=np.arange(C * tpop.n), j=np.arange(C * tpop.n))
+                objects += [tg, ts]
 
-        monitors = {}
-        for name in monitor:
-            m = b2.SpikeMonitor(groups[name], name=f"spk_{name}")
-            monitors[name] = m
-            objects.append(m)
-        state_monitors = {}
-        for name in record:
-            net.population(name)
-            sm = b2.StateMonitor(groups[name], ["u", "v"], record=True, when="end",
-                                 name=f"state_{name}")
-            state_monitors[name] = sm
-            objects.append(sm)
+            monitors = {}
+            for name in monitor:
+                m = b2.SpikeMonitor(groups[name], name=f"spk_{name}")
+                monitors[name] = m
+                objects.append(m)
+            state_monitors = {}
+            for name in record:
+                net.population(name)
+                sm = b2.StateMonitor(groups[name], ["u", "v"], record=True, when="end",
+                                     name=f"state_{name}")
+                state_monitors[name] = sm
+                objects.append(sm)
 
-        network = b2.Network(objects)
-        t0 = time.perf_counter()
-        with ProgressBar(progress, n_samples, notice) as report:
-            network.run(n_periods * S * bdt, namespace={}, report=report,
-                        report_period=0.5 * b2.second)
-    finally:
-        notice.finish()
-    wall = time.perf_counter() - t0
+            network = b2.Network(objects)
+            t0 = time.perf_counter()
+            with ProgressBar(progress, n_samples, notice) as report:
+                network.run(n_periods * S * bdt, namespace={},
+                            report=None if device.standalone else report,
+                            report_period=0.5 * b2.second)
+            device.build()
+        finally:
+            notice.finish()
+        wall = time.perf_counter() - t0 if device.run_time is None else device.run_time
 
-    spikes = {name: bc.untile_samples(
-        _to_dense(m.i[:], m.t[:] / b2.second, dt, n_periods, S, T, C * net.size(name)),
-        C, n_samples) for name, m in monitors.items()}
-    states = {}
-    for name, sm in state_monitors.items():
-        states[name] = {}
-        for var in ("u", "v"):
-            arr = np.asarray(getattr(sm, var)).T  # (total_steps, C·n)
-            states[name][var] = bc.untile_samples(arr.reshape(n_periods, S, -1), C,
-                                                  n_samples)[:, :T]
-    final_w = {}
-    for name, (syn, i, j, shape) in synapses.items():
-        w = np.zeros(shape)
-        w[i, j] = np.asarray(syn.w[:len(i)])   # copy 0 (copies only run without learning)
-        final_w[name] = w
-    final_th = {pop.name: np.asarray(groups[pop.name].vth[:pop.n]).copy()
-                for pop in net.populations}
-    return SimResult(spikes=spikes, inputs=dict(inputs), weights=final_w, states=states,
-                     thresholds=final_th, wall_time=wall, target=target)
+        spikes = {name: bc.untile_samples(
+            _to_dense(m.i[:], m.t[:] / b2.second, dt, n_periods, S, T, C * net.size(name)),
+            C, n_samples) for name, m in monitors.items()}
+        states = {}
+        for name, sm in state_monitors.items():
+            states[name] = {}
+            for var in ("u", "v"):
+                arr = np.asarray(getattr(sm, var)).T  # (total_steps, C·n)
+                states[name][var] = bc.untile_samples(arr.reshape(n_periods, S, -1), C,
+                                                      n_samples)[:, :T]
+        final_w = {}
+        for name, (syn, i, j, shape) in synapses.items():
+            w = np.zeros(shape)
+            w[i, j] = np.asarray(syn.w[:len(i)])   # copy 0 (copies only run without learning)
+            final_w[name] = w
+        final_th = {pop.name: np.asarray(groups[pop.name].vth[:pop.n]).copy()
+                    for pop in net.populations}
+        return SimResult(spikes=spikes, inputs=dict(inputs), weights=final_w, states=states,
+                         thresholds=final_th, wall_time=wall, target=target,
+                         build_time=device.build_time)
 
 
 def _sample_table(b2, name: str, values: np.ndarray, period):
