@@ -25,10 +25,12 @@ slot (order)              what runs
 ``before_resets``         delivery from mirror groups
 ``resets``                LIF reset: ``v = reset``, ``s = 1``, ``x += 1``, ``n += 1``
 ``after_resets`` (0, 1)   STP state update of the presynaptic group (0), STP delivery (1)
-``end`` (0, 1)            events: ``err`` (``teach != s``), ``sample_end`` (last step)
+``end`` (0, 1, 2)         events: ``err`` (``teach != s``), ``sample_end`` (last step),
+                          ``relay`` (last step and the eligibility trace ≠ 0; fast relay)
 ``end`` (10)              supervised STDP at ``err`` events of the post neuron
 ``end`` (20, 21)          STDP at pre spikes (20), at post spikes without a pre spike (21)
-``end`` (30)              SBP at ``sample_end`` of the post population
+``end`` (30)              SBP at ``sample_end`` of the post population (``relay="exact"``)
+                          or at ``relay`` events of the pre population (``relay="fast"``)
 ``end`` (31)              NACA at ``sample_end`` of the post population
 ``end`` (40)              homeostasis at ``sample_end``; ``M = 0``, ``n = 0``
 ========================  ===============================================================
@@ -92,9 +94,18 @@ from spikeport.models.spec import Network, sbp_source
 
 BIG = float(np.finfo(np.float64).max)
 
+# How the SBP relay reaches the input synapses at a sample's end (DESIGN.md §3, SBP):
+# "exact" runs the update on every synapse of every post neuron (the original pathway, kept as
+# the check); "fast" runs it only on the synapses of presynaptic neurons whose eligibility
+# trace is nonzero — the only synapses whose Δw_ij = g(M_j)·e_i·mask_ij can be nonzero. A
+# skipped synapse would have computed w = clip(w + 0) = w (weights stay within their bounds),
+# so both give the same weights, bit for bit.
+RELAYS = ("fast", "exact")
+
 # orders inside the 'end' slot
 ORDER_ERR_EVENT = 0
 ORDER_SAMPLE_END_EVENT = 1
+ORDER_RELAY_EVENT = 2
 ORDER_SUPERVISED = 10
 ORDER_STDP_PRE = 20
 ORDER_STDP_POST = 21
@@ -291,10 +302,14 @@ def modulation_code(k: int, nl: str) -> list[str]:
     ]
 
 
-def plan_network(net: Network, learn: bool) -> tuple[dict[str, GroupCode], dict[str, ProjCode]]:
-    """Per-population and per-projection code for ``net`` (learning only if ``learn``)."""
+def plan_network(net: Network, learn: bool, relay: str = "fast"
+                 ) -> tuple[dict[str, GroupCode], dict[str, ProjCode]]:
+    """Per-population and per-projection code for ``net`` (learning only if ``learn``);
+    ``relay`` picks how SBP reaches the input synapses (:data:`RELAYS`)."""
     from spikeport.models.weights import sbp_mask
 
+    if relay not in RELAYS:
+        raise SpecError(f"relay {relay!r} is invalid; allowed: {', '.join(RELAYS)}")
     if learn:
         check_learnable(net)
     dt = net.dt
@@ -382,11 +397,17 @@ def plan_network(net: Network, learn: bool) -> tuple[dict[str, GroupCode], dict[
             pc.namespace.update(f_ltp=rule.f_ltp, f_ltd=rule.f_ltd)
             pc.model.append("sbp_mask : 1 (constant)")
             pc.synaptic_init["sbp_mask"] = sbp_mask(net, proj).astype(np.float64)
-            pc.pathways.append(Pathway(
-                "sbp", "post", "sample_end",
-                "dw_sbp = (f_ltp * clip(M_post, 0, big) - f_ltd * clip(-M_post, 0, big))"
-                f" * {e}_pre\n"
-                "w = clip(w + sbp_mask * dw_sbp, w_lo, w_hi)", "end", ORDER_SBP))
+            code = ("dw_sbp = (f_ltp * clip(M_post, 0, big) - f_ltd * clip(-M_post, 0, big))"
+                    f" * {e}_pre\n"
+                    "w = clip(w + sbp_mask * dw_sbp, w_lo, w_hi)")
+            if relay == "exact":
+                pc.pathways.append(Pathway("sbp", "post", "sample_end", code, "end", ORDER_SBP))
+            else:
+                # the same update, on the synapses of inputs with e_i != 0 only
+                event = f"relay_{e}"
+                pre.events.setdefault(event, (f"({sample_end}) and ({e} != 0)",
+                                              ORDER_RELAY_EVENT))
+                pc.pathways.append(Pathway("sbp", "pre", event, code, "end", ORDER_SBP))
             pc.pre_needs_state = True
         elif isinstance(rule, NACA):
             x = pre.trace(decay(dt, rule.tau_pre))

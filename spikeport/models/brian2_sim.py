@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from spikeport.errors import BackendError, SpecError
+from spikeport.models import brian2_copies as bc
+from spikeport.models.brian2_progress import CompileNotice, ProgressBar
 from spikeport.models.brian2_rules import (
     ORDER_SAMPLE_END,
     ORDER_SAMPLE_START,
@@ -44,11 +46,13 @@ from spikeport.models.brian2_rules import (
     sample_tables,
     spike_code,
 )
+from spikeport.models.brian2_standalone import Device, device_dir
 from spikeport.models.rules import SupervisedSTDP
 from spikeport.models.spec import Network
 from spikeport.models.weights import connectivity_mask
 
-TARGETS = ("numpy", "cython")
+RUNTIME_TARGETS = ("numpy", "cython")
+TARGETS = RUNTIME_TARGETS + ("cpp_standalone",)
 
 
 def import_brian2():
@@ -77,6 +81,7 @@ class SimResult:
     thresholds: dict[str, np.ndarray] = field(default_factory=dict)
     wall_time: float = 0.0
     target: str = "numpy"
+    build_time: float = 0.0   # cpp_standalone: code generation + compilation (else 0)
 
     def counts(self, population: str) -> np.ndarray:
         """Spikes per sample and neuron, (n_samples, n)."""
@@ -158,7 +163,8 @@ def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.
              teacher: np.ndarray | None = None, record: tuple[str, ...] = (),
              target: str = "numpy", progress: bool = False, learn: bool = False,
              thresholds: dict[str, np.ndarray] | None = None,
-             labels: np.ndarray | None = None) -> SimResult:
+             labels: np.ndarray | None = None, relay: str = "fast", copies: int = 1,
+             monitor: tuple[str, ...] | None = None) -> SimResult:
     """Run ``net`` on pre-generated input spikes, all samples in one Brian2 ``run()``.
 
     ``inputs`` maps each input population to bool (n_samples, sample_steps, n);
@@ -177,6 +183,13 @@ def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.
     result holds the final weights and thresholds. ``labels`` (int (n_samples,), optional) are
     the samples' classes for NACA's dopamine signal; without them NACA reads each sample's
     class from its teaching spikes.
+
+    Speed options (same model): ``relay`` (``"fast"`` or ``"exact"``) picks how SBP reaches
+    the input synapses at a sample's end (:data:`spikeport.models.brian2_rules.RELAYS`; both
+    give the same weights). ``copies`` > 1 (inference only) runs that many independent copies
+    of the network side by side, each on its own samples (:mod:`spikeport.models.brian2_copies`);
+    ``"auto"`` picks it from the synapse count. ``monitor`` names the populations whose spikes
+    are recorded (default: all); the others are absent from ``result.spikes``.
     """
     if target not in TARGETS:
         raise BackendError(f"brian2 target {target!r} is not supported; allowed: "
@@ -184,164 +197,198 @@ def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.
     _check_supported(net)
     n_samples = _check_inputs(net, inputs)
     _check_learning_inputs(net, weights, teacher, learn, n_samples)
+    rest = net.between_samples.mode != "reset"
+    if copies == "auto":
+        copies = 1 if learn or rest else bc.auto_copies(
+            sum(int(connectivity_mask(net, p).sum()) for p in net.projections), n_samples)
+    C = bc.check_copies(copies, learn, rest)
+    monitor = tuple(p.name for p in net.populations) if monitor is None else tuple(monitor)
+    for name in monitor:
+        net.population(name)
     tables = sample_tables(net, learn, n_samples, labels, teacher)
-    group_code, proj_code = plan_network(net, learn)
+    group_code, proj_code = plan_network(net, learn, relay)
     b2 = import_brian2()
-    b2.prefs.codegen.target = target
+    if target in RUNTIME_TARGETS:
+        b2.prefs.codegen.target = target
     dt = net.dt
     T = net.sample_steps
     S = net.steps_per_sample
     bdt = dt * b2.second
     reset_mode = net.between_samples.mode == "reset"
+    with Device(b2, target, device_dir(net.name, learn, relay, C)) as device:
+        # one clock for every per-step object and one for the per-sample ones: objects given
+        # their own dt each get a clock of their own, and Brian2's loop then searches the
+        # clocks for the next one to tick at every step (objects run in the same order either
+        # way: Brian2 sorts by slot, order and name). Fixed names: a clock's name is part of
+        # the generated code, and new code means a new Cython compile.
+        clk = b2.Clock(dt=bdt, name="step_clock")
+        sclk = b2.Clock(dt=S * bdt, name="sample_clock")
+        n_periods = bc.periods(n_samples, C)   # one period runs C samples side by side
+        notice = CompileNotice(b2, target, enabled=True)
+        notice.__enter__()
+        try:
+            objects = []
+            groups = {}        # population -> the group spikes come from (generator or LIF group)
+            state_groups = {}  # population -> the group holding its learning/STP state
+            for inp in net.inputs:
+                idx, times = _spike_times(bc.tile_samples(inputs[inp.name], C), S, dt)
+                g = b2.SpikeGeneratorGroup(C * inp.n, idx, times * b2.second, name=f"in_{inp.name}",
+                                           clock=clk)
+                groups[inp.name] = g
+                objects.append(g)
+                gc = group_code[inp.name]
+                if gc.needs_state and any(pc.pre_needs_state for name, pc in proj_code.items()
+                                          if net.projection(name).pre == inp.name):
+                    mirror = _mirror_group(b2, gc, g, clk, sclk, reset_mode, C * inp.n)
+                    state_groups[inp.name] = mirror.group
+                    objects += mirror.contained
 
-    objects = []
-    groups = {}        # population -> the group spikes come from (generator or LIF group)
-    state_groups = {}  # population -> the group holding its learning/STP state
-    for inp in net.inputs:
-        idx, times = _spike_times(inputs[inp.name], S, dt)
-        g = b2.SpikeGeneratorGroup(inp.n, idx, times * b2.second, name=f"in_{inp.name}",
-                                   dt=bdt)
-        groups[inp.name] = g
-        objects.append(g)
-        gc = group_code[inp.name]
-        if gc.needs_state and any(pc.pre_needs_state for name, pc in proj_code.items()
-                                  if net.projection(name).pre == inp.name):
-            mirror = _mirror_group(b2, gc, g, bdt, S, reset_mode)
-            state_groups[inp.name] = mirror.group
-            objects += mirror.contained
+            model = """
+            u : 1
+            v : 1
+            a_in : 1
+            vth : 1
+            ref_left : integer
+            """
+            for pop in net.populations:
+                gc = group_code[pop.name]
+                namespace = {"v_reset": pop.reset, "ref_steps": int(round(pop.refractory / dt)),
+                             "decay_u": float(np.exp(-dt / pop.tau_u)),
+                             "decay_v": float(np.exp(-dt / pop.tau_v)), "bias": pop.bias}
+                namespace.update(gc.namespace)
+                for table in gc.tables:   # one row per sample, read at the sample's first step
+                    namespace[table] = _sample_table(b2, table, tables[table], S * bdt)
+                extra = "".join(f"{name} : 1\n" for name in gc.variables)
+                events = {name: cond for name, (cond, _) in gc.events.items()}
+                g = b2.NeuronGroup(C * pop.n, model + extra, threshold="v > vth",
+                                   reset="\n".join(["v = v_reset", "ref_left = ref_steps",
+                                                    spike_code(gc, "")]),
+                                   events=events, name=f"pop_{pop.name}", clock=clk,
+                                   namespace=namespace)
+                for name, (_, order) in gc.events.items():
+                    g.set_event_schedule(name, when="end", order=order)
+                g.vth = pop.threshold
+                if thresholds is not None and pop.name in thresholds:
+                    g.vth = bc.tile_values(np.broadcast_to(np.asarray(thresholds[pop.name], float),
+                                                           (pop.n,)), C)
+                g.v = 0.0
+                for name, value in gc.variables.items():
+                    setattr(g, name, value)
+                # Loihi order: current first (consuming this step's input), then voltage from the
+                # new current; v is held at reset while refractory. Then flags and trace decays.
+                g.run_regularly(
+                    "\n".join(["u = u * decay_u + a_in",
+                               "a_in = 0",
+                               "is_ref = int(ref_left > 0)",
+                               "v = is_ref * v + (1 - is_ref) * (v * decay_v + u + bias)",
+                               "ref_left = ref_left - is_ref"] + gc.step),
+                    when="groups", name=f"update_{pop.name}")
+                if gc.after_resets:
+                    g.run_regularly("\n".join(gc.after_resets), when="after_resets", order=0,
+                                    name=f"stp_{pop.name}")
+                if gc.on_sample_end:
+                    g.run_on_event("sample_end", "\n".join(gc.on_sample_end), when="end",
+                                   order=ORDER_SAMPLE_END)
+                if reset_mode:
+                    g.run_regularly("\n".join(["u = 0", "v = 0", "a_in = 0", "ref_left = 0"]
+                                              + reset_code(gc)),
+                                    clock=sclk, when="start", order=0,
+                                    name=f"sample_reset_{pop.name}")
+                if gc.on_sample_start:
+                    g.run_regularly("\n".join(gc.on_sample_start), clock=sclk, when="start",
+                                    order=ORDER_SAMPLE_START, name=f"sample_start_{pop.name}")
+                groups[pop.name] = g
+                state_groups[pop.name] = g
+                objects.append(g)
 
-    model = """
-    u : 1
-    v : 1
-    a_in : 1
-    vth : 1
-    ref_left : integer
-    """
-    for pop in net.populations:
-        gc = group_code[pop.name]
-        namespace = {"v_reset": pop.reset, "ref_steps": int(round(pop.refractory / dt)),
-                     "decay_u": float(np.exp(-dt / pop.tau_u)),
-                     "decay_v": float(np.exp(-dt / pop.tau_v)), "bias": pop.bias}
-        namespace.update(gc.namespace)
-        for table in gc.tables:   # one row per sample, read at the sample's first step
-            namespace[table] = _sample_table(b2, table, tables[table], S * bdt)
-        extra = "".join(f"{name} : 1\n" for name in gc.variables)
-        events = {name: cond for name, (cond, _) in gc.events.items()}
-        g = b2.NeuronGroup(pop.n, model + extra, threshold="v > vth",
-                           reset="\n".join(["v = v_reset", "ref_left = ref_steps",
-                                            spike_code(gc, "")]),
-                           events=events, name=f"pop_{pop.name}", dt=bdt, namespace=namespace)
-        for name, (_, order) in gc.events.items():
-            g.set_event_schedule(name, when="end", order=order)
-        g.vth = pop.threshold
-        if thresholds is not None and pop.name in thresholds:
-            g.vth = np.broadcast_to(np.asarray(thresholds[pop.name], float), (pop.n,))
-        g.v = 0.0
-        for name, value in gc.variables.items():
-            setattr(g, name, value)
-        # Loihi order: current first (consuming this step's input), then voltage from the
-        # new current; v is held at reset while refractory. Then flags and trace decays.
-        g.run_regularly(
-            "\n".join(["u = u * decay_u + a_in",
-                       "a_in = 0",
-                       "is_ref = int(ref_left > 0)",
-                       "v = is_ref * v + (1 - is_ref) * (v * decay_v + u + bias)",
-                       "ref_left = ref_left - is_ref"] + gc.step),
-            when="groups", name=f"update_{pop.name}")
-        if gc.after_resets:
-            g.run_regularly("\n".join(gc.after_resets), when="after_resets", order=0,
-                            name=f"stp_{pop.name}")
-        if gc.on_sample_end:
-            g.run_on_event("sample_end", "\n".join(gc.on_sample_end), when="end",
-                           order=ORDER_SAMPLE_END)
-        if reset_mode:
-            g.run_regularly("\n".join(["u = 0", "v = 0", "a_in = 0", "ref_left = 0"]
-                                      + reset_code(gc)),
-                            dt=S * bdt, when="start", order=0, name=f"sample_reset_{pop.name}")
-        if gc.on_sample_start:
-            g.run_regularly("\n".join(gc.on_sample_start), dt=S * bdt, when="start",
-                            order=ORDER_SAMPLE_START, name=f"sample_start_{pop.name}")
-        groups[pop.name] = g
-        state_groups[pop.name] = g
-        objects.append(g)
+            synapses = {}
+            for proj in net.projections:
+                pc = proj_code[proj.name]
+                w = np.asarray(weights[proj.name], dtype=np.float64)
+                mask = connectivity_mask(net, proj)
+                i, j = np.nonzero(mask)
+                ci, cj = bc.tile_pairs(i, j, net.size(proj.pre), net.size(proj.post), C)
+                source = state_groups[proj.pre] if pc.pre_needs_state else groups[proj.pre]
+                on_pre = {"pre": pc.deliver}
+                on_post = {}
+                on_event = {"pre": "spike"}
+                for pw in pc.pathways:
+                    (on_pre if pw.prepost == "pre" else on_post)[pw.name] = pw.code
+                    on_event[pw.name] = pw.event
+                syn = b2.Synapses(source, groups[proj.post], "\n".join(pc.model), on_pre=on_pre,
+                                  on_post=on_post or None, on_event=on_event,
+                                  name=f"syn_{_safe(proj.name)}", clock=clk,
+                                  namespace=dict(pc.namespace))
+                if pc.deliver_slot is not None:
+                    syn.pre.when, syn.pre.order = pc.deliver_slot
+                for pw in pc.pathways:
+                    path = getattr(syn, pw.name)
+                    path.when, path.order = pw.when, pw.order
+                syn.connect(i=ci, j=cj)
+                syn.w = bc.tile_values(w[i, j], C)
+                for var, values in pc.synaptic_init.items():
+                    setattr(syn, var, bc.tile_values(values[i, j], C))
+                synapses[proj.name] = (syn, i, j, w.shape)
+                objects.append(syn)
 
-    synapses = {}
-    for proj in net.projections:
-        pc = proj_code[proj.name]
-        w = np.asarray(weights[proj.name], dtype=np.float64)
-        mask = connectivity_mask(net, proj)
-        i, j = np.nonzero(mask)
-        source = state_groups[proj.pre] if pc.pre_needs_state else groups[proj.pre]
-        on_pre = {"pre": pc.deliver}
-        on_post = {}
-        on_event = {"pre": "spike"}
-        for pw in pc.pathways:
-            (on_pre if pw.prepost == "pre" else on_post)[pw.name] = pw.code
-            on_event[pw.name] = pw.event
-        syn = b2.Synapses(source, groups[proj.post], "\n".join(pc.model), on_pre=on_pre,
-                          on_post=on_post or None, on_event=on_event,
-                          name=f"syn_{_safe(proj.name)}", dt=bdt, namespace=dict(pc.namespace))
-        if pc.deliver_slot is not None:
-            syn.pre.when, syn.pre.order = pc.deliver_slot
-        for pw in pc.pathways:
-            path = getattr(syn, pw.name)
-            path.when, path.order = pw.when, pw.order
-        syn.connect(i=i, j=j)
-        syn.w = w[i, j]
-        for var, values in pc.synaptic_init.items():
-            setattr(syn, var, values[i, j])
-        synapses[proj.name] = (syn, i, j, w.shape)
-        objects.append(syn)
+            tpop = net.population(net.teacher.population) if net.teacher is not None else None
+            drive = net.teacher.drive if net.teacher is not None else 0.0
+            teach_flag = tpop is not None and "teach" in group_code[tpop.name].variables
+            if teacher is not None and tpop is not None and (drive != 0.0 or teach_flag):
+                idx, times = _spike_times(bc.tile_samples(teacher, C), S, dt)
+                tg = b2.SpikeGeneratorGroup(C * tpop.n, idx, times * b2.second, name="teacher",
+                                            clock=clk)
+                code = (["a_in_post += drive"] if drive != 0.0 else []) + (
+                    ["teach_post = 1"] if teach_flag else [])
+                ts = b2.Synapses(tg, groups[tpop.name], on_pre="\n".join(code),
+                                 namespace={"drive": drive}, name="teacher_drive", clock=clk)
+                ts.connect(i=np.arange(C * tpop.n), j=np.arange(C * tpop.n))
+                objects += [tg, ts]
 
-    tpop = net.population(net.teacher.population) if net.teacher is not None else None
-    drive = net.teacher.drive if net.teacher is not None else 0.0
-    teach_flag = tpop is not None and "teach" in group_code[tpop.name].variables
-    if teacher is not None and tpop is not None and (drive != 0.0 or teach_flag):
-        idx, times = _spike_times(teacher, S, dt)
-        tg = b2.SpikeGeneratorGroup(tpop.n, idx, times * b2.second, name="teacher", dt=bdt)
-        code = (["a_in_post += drive"] if drive != 0.0 else []) + (
-            ["teach_post = 1"] if teach_flag else [])
-        ts = b2.Synapses(tg, groups[tpop.name], on_pre="\n".join(code),
-                         namespace={"drive": drive}, name="teacher_drive", dt=bdt)
-        ts.connect(i=np.arange(tpop.n), j=np.arange(tpop.n))
-        objects += [tg, ts]
+            monitors = {}
+            for name in monitor:
+                m = b2.SpikeMonitor(groups[name], name=f"spk_{name}")
+                monitors[name] = m
+                objects.append(m)
+            state_monitors = {}
+            for name in record:
+                net.population(name)
+                sm = b2.StateMonitor(groups[name], ["u", "v"], record=True, when="end",
+                                     name=f"state_{name}")
+                state_monitors[name] = sm
+                objects.append(sm)
 
-    monitors = {}
-    for pop in net.populations:
-        m = b2.SpikeMonitor(groups[pop.name], name=f"spk_{pop.name}")
-        monitors[pop.name] = m
-        objects.append(m)
-    state_monitors = {}
-    for name in record:
-        net.population(name)
-        sm = b2.StateMonitor(groups[name], ["u", "v"], record=True, when="end",
-                             name=f"state_{name}")
-        state_monitors[name] = sm
-        objects.append(sm)
+            network = b2.Network(objects)
+            t0 = time.perf_counter()
+            with ProgressBar(progress, n_samples, notice) as report:
+                network.run(n_periods * S * bdt, namespace={},
+                            report=None if device.standalone else report,
+                            report_period=0.5 * b2.second)
+            device.build()
+        finally:
+            notice.finish()
+        wall = time.perf_counter() - t0 if device.run_time is None else device.run_time
 
-    network = b2.Network(objects)
-    t0 = time.perf_counter()
-    with _progress_bar(progress, n_samples) as report:
-        network.run(n_samples * S * bdt, namespace={}, report=report,
-                    report_period=0.5 * b2.second)
-    wall = time.perf_counter() - t0
-
-    spikes = {name: _to_dense(m.i[:], m.t[:] / b2.second, dt, n_samples, S, T,
-                              net.size(name)) for name, m in monitors.items()}
-    states = {}
-    for name, sm in state_monitors.items():
-        states[name] = {}
-        for var in ("u", "v"):
-            arr = np.asarray(getattr(sm, var)).T  # (total_steps, n)
-            states[name][var] = arr.reshape(n_samples, S, -1)[:, :T]
-    final_w = {}
-    for name, (syn, i, j, shape) in synapses.items():
-        w = np.zeros(shape)
-        w[i, j] = np.asarray(syn.w[:])
-        final_w[name] = w
-    final_th = {pop.name: np.asarray(groups[pop.name].vth[:]).copy() for pop in net.populations}
-    return SimResult(spikes=spikes, inputs=dict(inputs), weights=final_w, states=states,
-                     thresholds=final_th, wall_time=wall, target=target)
+        spikes = {name: bc.untile_samples(
+            _to_dense(m.i[:], m.t[:] / b2.second, dt, n_periods, S, T, C * net.size(name)),
+            C, n_samples) for name, m in monitors.items()}
+        states = {}
+        for name, sm in state_monitors.items():
+            states[name] = {}
+            for var in ("u", "v"):
+                arr = np.asarray(getattr(sm, var)).T  # (total_steps, C·n)
+                states[name][var] = bc.untile_samples(arr.reshape(n_periods, S, -1), C,
+                                                      n_samples)[:, :T]
+        final_w = {}
+        for name, (syn, i, j, shape) in synapses.items():
+            w = np.zeros(shape)
+            w[i, j] = np.asarray(syn.w[:len(i)])   # copy 0 (copies only run without learning)
+            final_w[name] = w
+        final_th = {pop.name: np.asarray(groups[pop.name].vth[:pop.n]).copy()
+                    for pop in net.populations}
+        return SimResult(spikes=spikes, inputs=dict(inputs), weights=final_w, states=states,
+                         thresholds=final_th, wall_time=wall, target=target,
+                         build_time=device.build_time)
 
 
 def _sample_table(b2, name: str, values: np.ndarray, period):
@@ -362,16 +409,20 @@ class _Mirror:
         self.contained = contained
 
 
-def _mirror_group(b2, gc, generator, bdt, S: int, reset_mode: bool):
-    """A NeuronGroup copying an input's spikes, holding its flag, traces and STP state.
+def _mirror_group(b2, gc, generator, clk, sclk, reset_mode: bool, n: int):
+    """A NeuronGroup of ``n`` neurons copying an input's spikes, holding its flag, traces and
+    STP state (and its events, e.g. the fast SBP relay's).
 
     Fed one-to-one in the ``synapses`` slot; spikes (``s > 0``) in ``after_synapses``, so its
     outgoing pathways run from ``before_resets`` on (brian2_rules module docstring)."""
     gc.flag()
-    g = b2.NeuronGroup(gc.n, "".join(f"{name} : 1\n" for name in gc.variables),
-                       threshold="s > 0", reset="", name=f"mirror_{gc.name}", dt=bdt,
+    g = b2.NeuronGroup(n, "".join(f"{name} : 1\n" for name in gc.variables),
+                       threshold="s > 0", reset="", name=f"mirror_{gc.name}", clock=clk,
+                       events={name: cond for name, (cond, _) in gc.events.items()} or None,
                        namespace=dict(gc.namespace))
     g.set_event_schedule("spike", when="after_synapses")
+    for name, (_, order) in gc.events.items():
+        g.set_event_schedule(name, when="end", order=order)
     for name, value in gc.variables.items():
         setattr(g, name, value)
     g.run_regularly("\n".join(gc.step), when="groups", name=f"mirror_step_{gc.name}")
@@ -379,37 +430,12 @@ def _mirror_group(b2, gc, generator, bdt, S: int, reset_mode: bool):
         g.run_regularly("\n".join(gc.after_resets), when="after_resets", order=0,
                         name=f"stp_{gc.name}")
     if reset_mode:
-        g.run_regularly("\n".join(reset_code(gc)), dt=S * bdt, when="start",
+        g.run_regularly("\n".join(reset_code(gc)), clock=sclk, when="start",
                         name=f"sample_reset_{gc.name}")
     feed = b2.Synapses(generator, g, on_pre=spike_code(gc, "_post"), name=f"feed_{gc.name}",
-                       dt=bdt, namespace={})
-    feed.connect(i=np.arange(gc.n), j=np.arange(gc.n))
+                       clock=clk, namespace={})
+    feed.connect(i=np.arange(n), j=np.arange(n))
     return _Mirror(g, [g, feed])
-
-
-class _progress_bar:
-    """A tqdm bar fed by Brian2's ``report`` callback (fraction completed -> samples)."""
-
-    def __init__(self, enabled: bool, n_samples: int):
-        self.enabled = enabled
-        self.n = n_samples
-        self.bar = None
-
-    def __enter__(self):
-        if not self.enabled:
-            return None
-        from tqdm import tqdm
-        self.bar = tqdm(total=self.n, unit="sample", desc="brian2", leave=False)
-
-        def report(elapsed, completed, start, duration):
-            self.bar.update(int(round(completed * self.n)) - self.bar.n)
-        return report
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.update(self.n - self.bar.n)
-            self.bar.close()
-        return False
 
 
 def _safe(name: str) -> str:

@@ -48,6 +48,13 @@ def resolve_target(target: str) -> str:
     return target
 
 
+def eval_target(target: str) -> str:
+    """The target evaluation runs on: a ``cpp_standalone`` training still evaluates in a
+    runtime target, where batched copies make inference fast without a C++ build per split
+    size."""
+    return resolve_target("auto") if target == "cpp_standalone" else target
+
+
 @dataclass
 class Split:
     X: np.ndarray
@@ -67,14 +74,17 @@ def load_split(net: Network, dataset: str, data_dir: str | None, split: str,
 
 
 def evaluate_weights(net: Network, weights, thresholds, split: Split, dataset: str,
-                     target: str = "numpy", progress: bool = False) -> dict:
-    """Accuracy (and spike rates) of fixed weights on one split; learning off."""
+                     target: str = "numpy", progress: bool = False,
+                     copies: int | str = "auto") -> dict:
+    """Accuracy (and spike rates) of fixed weights on one split; learning off. The samples
+    run ``copies`` at a time in independent copies of the network (``"auto"``: as many as
+    :func:`spikeport.models.brian2_copies.auto_copies` allows); the results are the same."""
     from spikeport.models.brian2_sim import predict, simulate
     from spikeport.models.inputs import encode_batch
 
     batch = encode_batch(net, split.X, split.y, split.ids, dataset, split.name)
     res = simulate(net, batch.inputs, weights, teacher=batch.teacher, target=target,
-                   progress=progress, learn=False, thresholds=thresholds or None)
+                   progress=progress, learn=False, thresholds=thresholds or None, copies=copies)
     pred = predict(net, res)
     return {"accuracy": float((pred == split.y).mean()), "samples": int(len(split.y)),
             "wall_time_s": res.wall_time,
@@ -106,7 +116,8 @@ def scheduled(net: Network, eta_decay: float, epoch: int) -> Network:
 def train(spec: str | Path, out: str | Path, dataset: str | None = None,
           data_dir: str | None = None, epochs: int = 1, train_samples: int | None = None,
           eval_samples: int | None = None, target: str = "auto", progress: bool = True,
-          resume: bool = True, eta_decay: float | None = None) -> dict:
+          resume: bool = True, eta_decay: float | None = None, relay: str = "fast",
+          copies: int | str = "auto") -> dict:
     """`spikeport train`: returns the metrics dict also written to ``OUT/metrics.json``.
 
     ``spec`` is a spec file, a zoo name (``mnist_sbp_nosbp``) or an artefact to continue
@@ -114,6 +125,8 @@ def train(spec: str | Path, out: str | Path, dataset: str | None = None,
     already in ``out``, training continues from its last finished epoch up to ``epochs``.
     ``eta_decay``: learning-rate schedule, epoch e learns with the rates × eta_decay^(e−1)
     (:func:`scheduled`; default 1 = constant, or the resumed training's own schedule).
+    ``relay`` ("fast" or "exact") and ``copies`` (evaluation in independent copies) pick how
+    Brian2 computes the same model (:func:`spikeport.models.brian2_sim.simulate`).
     """
     from spikeport.models.brian2_sim import predict, simulate
     from spikeport.models.inputs import default_dataset, encode_batch
@@ -141,7 +154,8 @@ def train(spec: str | Path, out: str | Path, dataset: str | None = None,
 
     metrics = dict(art.metrics)
     metrics.update({"network": net.name, "dataset": dataset, "data_dir": data_dir,
-                    "target": target, "seed": net.seed, "eta_decay": float(eta_decay),
+                    "target": target, "brian2_relay": relay, "seed": net.seed,
+                    "eta_decay": float(eta_decay),
                     "splits": {"train": int(len(train_split.y)),
                                **{s: int(len(v.y)) for s, v in evals.items()}},
                     "input_spikes": "regenerable: evaluation encodes with the spec seed; "
@@ -153,7 +167,8 @@ def train(spec: str | Path, out: str | Path, dataset: str | None = None,
         row = {"epoch": 0}
         for s, split in evals.items():
             row[f"{s}_accuracy"] = evaluate_weights(net, art.weights, art.thresholds, split,
-                                                    dataset, target)["accuracy"]
+                                                    dataset, eval_target(target),
+                                                    copies=copies)["accuracy"]
         history.append(row)
 
     weights, thresholds = art.weights, art.thresholds
@@ -168,7 +183,8 @@ def train(spec: str | Path, out: str | Path, dataset: str | None = None,
             t0 = time.perf_counter()
             res = simulate(scheduled(net, eta_decay, epoch), batch.inputs, weights,
                            teacher=batch.teacher, target=target, progress=progress, learn=True,
-                           thresholds=thresholds or None)
+                           thresholds=thresholds or None, relay=relay,
+                           monitor=(net.readout.population,))
             train_time = time.perf_counter() - t0
             weights, thresholds = res.weights, res.thresholds
             pred = predict(net, res)
@@ -177,7 +193,9 @@ def train(spec: str | Path, out: str | Path, dataset: str | None = None,
                    "train_time_s": train_time,
                    "train_samples_per_s": len(ids) / train_time}
             for s, split in evals.items():
-                ev = evaluate_weights(net, weights, thresholds, split, dataset, target)
+                ev = evaluate_weights(net, weights, thresholds, split, dataset,
+                                      eval_target(target),
+                                      copies=copies)
                 row[f"{s}_accuracy"] = ev["accuracy"]
                 row[f"{s}_rates_hz"] = ev["rates_hz"]
             history.append(row)
@@ -198,7 +216,7 @@ def train(spec: str | Path, out: str | Path, dataset: str | None = None,
 
 def evaluate(artefact: str | Path, dataset: str | None = None, data_dir: str | None = None,
              split: str = "test", samples: int | None = None, target: str = "auto",
-             progress: bool = True) -> dict:
+             progress: bool = True, copies: int | str = "auto") -> dict:
     """`spikeport evaluate`: accuracy of a trained artefact on any dataset folder."""
     from spikeport.models.inputs import default_dataset
 
@@ -206,7 +224,8 @@ def evaluate(artefact: str | Path, dataset: str | None = None, data_dir: str | N
     dataset = dataset or art.metrics.get("dataset") or default_dataset(art.net)
     target = resolve_target(target)
     sp = load_split(art.net, dataset, data_dir, split, samples)
-    res = evaluate_weights(art.net, art.weights, art.thresholds, sp, dataset, target, progress)
+    res = evaluate_weights(art.net, art.weights, art.thresholds, sp, dataset, target, progress,
+                           copies)
     return {"artefact": str(artefact), "dataset": dataset, "data_dir": data_dir, "split": split,
             **res}
 
