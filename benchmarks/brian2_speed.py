@@ -73,10 +73,10 @@ def case(spec: str, dataset: str, data_dir: str | None, n_train: int, n_eval: in
          repeats: int, standalone: bool) -> dict:
     from spikeport.models.brian2_copies import auto_copies
     from spikeport.models.brian2_sim import predict, simulate
+    from spikeport.models.inputs import encode_batch
     from spikeport.models.spec import load_spec
     from spikeport.models.trainer import load_split
     from spikeport.models.weights import connectivity_mask, initial_weights
-    from spikeport.pipeline import encode_batch
 
     net = load_spec(ROOT / "examples" / f"{spec}.yaml")
     tr = load_split(net, dataset, data_dir, "train", n_train)

@@ -19,9 +19,9 @@ import io
 import numpy as np
 import pytest
 from learning_util import FAST, spike_array, tau_for
+from oracles import float_reference
 
 from spikeport.errors import BackendError, SpecError
-from spikeport.kernels import float_reference
 from spikeport.models import (
     SBP,
     BetweenSamples,
@@ -183,10 +183,10 @@ def test_compile_notice_says_once_before_a_missing_module(tmp_path):
 
 
 def _example(spec, dataset, data_dir, n_train, n_test):
+    from spikeport.models.inputs import encode_batch
     from spikeport.models.spec import load_spec
     from spikeport.models.trainer import load_split
     from spikeport.models.weights import initial_weights
-    from spikeport.pipeline import encode_batch
 
     net = load_spec(spec)
     tr = load_split(net, dataset, data_dir, "train", n_train)
