@@ -38,7 +38,7 @@ from spikeport.io import atomic_write_json  # noqa: E402
 from spikeport.models import zoo  # noqa: E402
 from spikeport.models.rules import SupervisedSTDP  # noqa: E402
 from spikeport.models.spec import save_spec  # noqa: E402
-from spikeport.models.trainer import train  # noqa: E402
+from spikeport.training.brian2 import train  # noqa: E402
 
 ZOO_NAME = {"digits": "digits_sbp", "mnist": "mnist_sbp", "nettalk": "nettalk_sbp"}
 DATA_DIRS = {"mnist": str(ROOT.parent / "shared" / "data" / "mnist"),

@@ -85,7 +85,7 @@ def on_chip(dataset: str, tasks: str, seed: int, args, lava: bool) -> dict:
 
     from spikeport.continual.protocol import predict_seen
     from spikeport.converters.run_folder import convert
-    from spikeport.models.brian2_sim import class_counts
+    from spikeport.models.readout import class_counts
     from spikeport.models.spec import load_spec
     from spikeport.workflows.deploy import run_fixed
 

@@ -40,8 +40,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from spikeport.backends.emulator import run_emulator  # noqa: E402
 from spikeport.converters.quantize import quantize  # noqa: E402
-from spikeport.emulator import run_emulator  # noqa: E402
 from spikeport.io import atomic_write_json, atomic_write_text  # noqa: E402
 from spikeport.models import zoo  # noqa: E402
 from spikeport.models.inputs import load_batch  # noqa: E402

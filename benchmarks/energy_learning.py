@@ -66,7 +66,7 @@ from spikeport.io import atomic_write_json, atomic_write_text  # noqa: E402
 from spikeport.models import zoo  # noqa: E402
 from spikeport.models.rules import SupervisedSTDP  # noqa: E402
 from spikeport.models.spec import save_spec  # noqa: E402
-from spikeport.models.trainer import train  # noqa: E402
+from spikeport.training.brian2 import train  # noqa: E402
 from spikeport.workflows.deploy import run_on_lava  # noqa: E402
 
 ZOO_NAME = {"digits": "digits_sbp", "mnist": "mnist_sbp"}
@@ -124,13 +124,13 @@ def measure(run_dir: Path, net, dataset: str, samples: int, backend: str,
                 "accuracy_while_learning": s.get("accuracy_while_learning"),
                 "rates_hz": s["rates_hz"]}
     try:
-        from spikeport.emulator import run_emulator
+        from spikeport.backends.emulator import run_emulator
     except ImportError as exc:
-        raise SystemExit(f"--backend emulator: spikeport.emulator.run_emulator is not "
+        raise SystemExit(f"--backend emulator: spikeport.backends.emulator.run_emulator is not "
                          f"available ({exc}); use --backend lava") from None
     from spikeport.flow.fixed import FixedNetwork
-    from spikeport.models.brian2_sim import predict
     from spikeport.models.inputs import load_batch
+    from spikeport.models.readout import predict
 
     fixed = FixedNetwork.load(run_dir / "fixed")
     batch = load_batch(net, dataset, data_dir, "train", samples)

@@ -26,7 +26,7 @@ from spikeport.io import atomic_write_json  # noqa: E402
 from spikeport.models import zoo  # noqa: E402
 from spikeport.models.artefact import is_artefact  # noqa: E402
 from spikeport.models.spec import save_spec  # noqa: E402
-from spikeport.models.trainer import train  # noqa: E402
+from spikeport.training.brian2 import train  # noqa: E402
 from spikeport.workflows.deploy import deploy  # noqa: E402
 
 

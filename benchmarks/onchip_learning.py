@@ -68,7 +68,7 @@ from spikeport.models import zoo  # noqa: E402
 from spikeport.models.artefact import load_artefact  # noqa: E402
 from spikeport.models.inputs import encode_batch  # noqa: E402
 from spikeport.models.spec import save_spec  # noqa: E402
-from spikeport.models.trainer import load_split, train  # noqa: E402
+from spikeport.training.brian2 import load_split, train  # noqa: E402
 from spikeport.workflows.deploy import run_on_lava  # noqa: E402
 
 DATASET = "digits"
@@ -149,7 +149,8 @@ def rates_of(report: dict) -> dict:
 def brian2_reference(net, art, ev, lb, target: str) -> dict:
     """The float reference of the same experiment: Brian2 inference on the held-back samples,
     Brian2 learning on the same learning samples (same input spikes) from the same start."""
-    from spikeport.models.brian2_sim import readout_labels, simulate
+    from spikeport.backends.brian2.sim import simulate
+    from spikeport.models.readout import readout_labels
 
     def accuracy(weights, thresholds) -> float:
         r = simulate(net, ev.inputs, weights, ev.teacher, target=target, thresholds=thresholds)
@@ -242,7 +243,8 @@ def weight_change_stats(fixed: FixedNetwork, w_start: dict, d_a: dict, d_b: dict
 
 def well_trained(args, ev_split, tr_split) -> dict:
     """The 'well-trained network drops after on-chip learning' investigation (seed 1, SBP)."""
-    from spikeport.models.brian2_sim import readout_labels, simulate
+    from spikeport.backends.brian2.sim import simulate
+    from spikeport.models.readout import readout_labels
 
     seed = 1
     net = variant_net("sbp", seed)

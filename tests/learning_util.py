@@ -5,7 +5,7 @@ import math
 import numpy as np
 from oracles import float_reference
 
-from spikeport.models.brian2_sim import simulate
+from spikeport.backends.brian2.sim import simulate
 
 DT = 1e-3
 # tau_u = tau_v = dt/ln(4096), the fastest decay the spec allows: per-step factor 1/4096, so a

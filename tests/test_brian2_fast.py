@@ -21,6 +21,9 @@ import pytest
 from learning_util import FAST, spike_array, tau_for
 from oracles import float_reference
 
+from spikeport.backends.brian2.copies import auto_copies, tile_samples, untile_samples
+from spikeport.backends.brian2.progress import CompileNotice
+from spikeport.backends.brian2.sim import import_brian2, simulate
 from spikeport.errors import BackendError, SpecError
 from spikeport.models import (
     SBP,
@@ -34,9 +37,7 @@ from spikeport.models import (
     SupervisedSTDP,
     Teacher,
 )
-from spikeport.models.brian2_copies import auto_copies, tile_samples, untile_samples
-from spikeport.models.brian2_progress import CompileNotice
-from spikeport.models.brian2_sim import import_brian2, predict, simulate
+from spikeport.models.readout import predict
 
 T = 6
 ETA = 0.1
@@ -185,8 +186,8 @@ def test_compile_notice_says_once_before_a_missing_module(tmp_path):
 def _example(spec, dataset, data_dir, n_train, n_test):
     from spikeport.models.inputs import encode_batch
     from spikeport.models.spec import load_spec
-    from spikeport.models.trainer import load_split
     from spikeport.models.weights import initial_weights
+    from spikeport.training.brian2 import load_split
 
     net = load_spec(spec)
     tr = load_split(net, dataset, data_dir, "train", n_train)
@@ -217,7 +218,7 @@ def _agreement(net, btr, bte, w0, target):
 
 
 def _target():
-    from spikeport.models.trainer import resolve_target
+    from spikeport.backends.brian2.targets import resolve_target
     return resolve_target("auto")
 
 

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from spikeport.backends.brian2.sim import simulate
 from spikeport.models import (
     BetweenSamples,
     InputPopulation,
@@ -14,7 +15,7 @@ from spikeport.models import (
     WeightInit,
     load_spec,
 )
-from spikeport.models.brian2_sim import readout_labels, simulate
+from spikeport.models.readout import readout_labels
 from spikeport.models.weights import initial_weights
 
 DT = 1e-3

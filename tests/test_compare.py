@@ -265,13 +265,13 @@ def test_bad_arguments_exit_2_with_one_line(spec, tmp_path, capsys, extra, needl
 
 
 def test_emulator_backend_refused_when_missing(spec, tmp_path, capsys, monkeypatch):
-    import spikeport.emulator as emulator
+    import spikeport.backends.emulator as emulator
 
     monkeypatch.delattr(emulator, "run_emulator", raising=False)
     code, _, err = cli(capsys, "compare", spec, "-o", tmp_path / "o", "--backend", "emulator",
                        "--no-progress")
     assert code == 2 and len(err.strip().splitlines()) == 1
-    assert "spikeport.emulator.run_emulator is missing); use --backend lava" in err
+    assert "spikeport.backends.emulator.run_emulator is missing); use --backend lava" in err
 
 
 # ------------------------------------------------------------------------- end to end (Lava)
@@ -348,11 +348,6 @@ def test_compare_end_to_end_on_lava(lava_run, capsys):
 
 @pytest.mark.lava
 def test_emulator_backend_gives_lava_spikes_and_full_trajectories(net, lava_run):
-    pytest.importorskip("spikeport.emulator")
-    from spikeport import emulator
-
-    if not hasattr(emulator, "run_emulator"):
-        pytest.skip("the emulator has no run_emulator yet")
     out, _ = lava_run
     data = load_npz(out / "compare.npz")
     fixed = FixedNetwork.load(out / "fixed")

@@ -2,7 +2,7 @@
 + homeostasis, once per sample and every step; plain STDP; rest gaps), several seeds, 240 steps
 each, run through
 
-* the kernel replay (:func:`spikeport.emulator.reference.replay`, the array kernels alone):
+* the kernel replay (:func:`spikeport.backends.emulator.reference.replay`, the array kernels alone):
   u, v, spikes and plastic weights at every step, final thresholds;
 * spikeport's Lava graph (``run_lava``): spikes, final weights, thresholds and every op counter;
 * stock Lava processes where they exist (``LIF`` + ``Dense``; ``LearningDense`` + ``STDPLoihi``).
@@ -17,9 +17,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from spikeport.backends.emulator import run_emulator
+from spikeport.backends.emulator.reference import replay
 from spikeport.converters.quantize import QuantizeOptions, quantize
-from spikeport.emulator import run_emulator
-from spikeport.emulator.reference import replay
 from spikeport.errors import SpecError
 from spikeport.flow.fixed import FixedNetwork, FixedPopulation, FixedProjection
 from spikeport.flow.plans import RulePlan

@@ -1,5 +1,5 @@
 """The emulator's compiled kernels are cached across processes, and a changed source never
-loads stale machine code (:mod:`spikeport.emulator.jit`)."""
+loads stale machine code (:mod:`spikeport.backends.emulator.jit`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from spikeport.emulator import jit
+from spikeport.backends.emulator import jit
 
 # A child process: run a small learning network (STDP, t_epoch 1) and its inference on the
 # emulator, then report what numba's dispatcher of the run loop did.
@@ -21,8 +21,8 @@ import numpy as np
 t0 = time.perf_counter()
 from spikeport.converters.lava_rules import RulePlan
 from spikeport.converters.quantize import FixedNetwork, FixedPopulation, FixedProjection
-from spikeport.emulator import engine, run_emulator
-from spikeport.emulator.jit import cache_dir
+from spikeport.backends.emulator import engine, run_emulator
+from spikeport.backends.emulator.jit import cache_dir
 plan = RulePlan(kind="stdp", t_epoch=1, post="2F",
                 products=(("x0", ("y1",), -1, -3), ("y0", ("x1",), 3, -3)),
                 x_impulse=(16, 0), x_tau=(10, 0), y_impulse=(16, 0, 0), y_tau=(12, 0, 0),

@@ -1,4 +1,4 @@
-"""Conformance of the emulator's fast paths (:mod:`spikeport.emulator.engine`): event-driven
+"""Conformance of the emulator's fast paths (:mod:`spikeport.backends.emulator.engine`): event-driven
 sums of int16 weights in int32 (only spiking inputs add their row) against the kernels' dense
 matrix product (:func:`spikeport.kernels.dense.dense_accumulate` through the kernel replay),
 on random networks with full-range weights and every weight exponent; blocks of independent
@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spikeport.emulator import run_emulator
-from spikeport.emulator.packed import MAX_FAN_IN
-from spikeport.emulator.reference import replay
+from spikeport.backends.emulator import run_emulator
+from spikeport.backends.emulator.packed import MAX_FAN_IN
+from spikeport.backends.emulator.reference import replay
 from spikeport.errors import BackendError
 from spikeport.flow.fixed import FixedNetwork, FixedPopulation, FixedProjection
 

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spikeport.emulator import run_emulator
+from spikeport.backends.emulator import run_emulator
 from spikeport.flow.fixed import FixedNetwork, FixedPopulation, FixedProjection, FixedTeacher
 from spikeport.flow.plans import RulePlan
 from spikeport.kernels.relay import split_third_factor

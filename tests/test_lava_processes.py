@@ -16,9 +16,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from spikeport.backends.emulator.reference import replay
 from spikeport.converters.lava_rules import naca_plan, stdp_plan, supervised_stdp_plan
 from spikeport.converters.quantize import QuantizeOptions, quantize
-from spikeport.emulator.reference import replay
 from spikeport.flow.plans import RulePlan
 from spikeport.models import (
     NACA,

@@ -10,6 +10,7 @@ import pytest
 from learning_util import FAST, run_both, spike_array, tau_for
 
 from spikeport import seeds
+from spikeport.backends.brian2.sim import simulate
 from spikeport.errors import SpecError
 from spikeport.kernels import naca
 from spikeport.models import (
@@ -25,7 +26,6 @@ from spikeport.models import (
     Teacher,
     WeightInit,
 )
-from spikeport.models.brian2_sim import simulate
 from spikeport.models.spec import spec_from_yaml
 from spikeport.models.weights import initial_weights
 

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from learning_util import run_both
 from oracles import float_reference
 
+from spikeport.backends.brian2.sim import simulate
 from spikeport.models import (
     SBP,
     STDP,
@@ -25,7 +26,6 @@ from spikeport.models import (
     Teacher,
     WeightInit,
 )
-from spikeport.models.brian2_sim import simulate
 from spikeport.models.weights import connectivity_mask, initial_weights, sbp_mask
 
 T = 12

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from spikeport import cli
+from spikeport.backends.brian2.sim import simulate
 from spikeport.converters.nir import (
     DISCRETISATIONS,
     NirWarning,
@@ -31,7 +32,6 @@ from spikeport.models import (
     WeightInit,
 )
 from spikeport.models.artefact import load_artefact, load_source
-from spikeport.models.brian2_sim import simulate
 from spikeport.models.inputs import encode_batch
 from spikeport.models.rules import STP
 from spikeport.models.weights import initial_weights

@@ -199,10 +199,10 @@ def test_malformed_sweep_files_give_one_line_errors(tmp_path, change, message):
 
 def test_emulator_backend_missing_is_a_clear_error(tmp_path, monkeypatch):
     # an emulator package without run_emulator (as before it is finished)
-    monkeypatch.setitem(sys.modules, "spikeport.emulator", types.ModuleType("spikeport.emulator"))
+    monkeypatch.setitem(sys.modules, "spikeport.backends.emulator", types.ModuleType("spikeport.backends.emulator"))
     path = write_sweep(tmp_path, SWEEP.replace("backend: brian2", "backend: emulator")
                        .replace("target: numpy\n", ""))
-    with pytest.raises(BackendError, match="spikeport.emulator.run_emulator is not available"):
+    with pytest.raises(BackendError, match="spikeport.backends.emulator.run_emulator is not available"):
         load_sweep(path)
 
 
@@ -234,7 +234,7 @@ def test_cluster_specs(tmp_path, monkeypatch):
 def test_local_pool_and_dask_give_identical_results(tmp_path):
     from distributed import LocalCluster
 
-    from spikeport.models.trainer import train
+    from spikeport.training.brian2 import train
 
     path = write_sweep(tmp_path)
     local = run_sweep(path, out=tmp_path / "local", workers=2, progress=False)

@@ -10,7 +10,7 @@ import pytest
 from spikeport.models import zoo
 from spikeport.models.artefact import load_artefact
 from spikeport.models.rules import SBP
-from spikeport.models.trainer import evaluate, train
+from spikeport.training.brian2 import evaluate, train
 
 
 def test_zoo_twins():
@@ -75,7 +75,7 @@ def test_eta_decay_schedules_every_learning_rate():
     from dataclasses import replace
 
     from spikeport.models.rules import STDP, SupervisedSTDP
-    from spikeport.models.trainer import scheduled
+    from spikeport.training.brian2 import scheduled
 
     net = zoo.load("digits_sbp")
     assert scheduled(net, 0.5, 1) is net                      # K^0 = 1

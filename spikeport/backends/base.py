@@ -26,8 +26,8 @@ from spikeport.errors import BackendError
 
 #: name -> "module:attribute" of a class whose instances are backends
 REGISTRY: dict[str, str] = {
-    "brian2": "spikeport.backends.brian2:Brian2Backend",
-    "emulator": "spikeport.backends.emulator:EmulatorBackend",
+    "brian2": "spikeport.backends.brian2.backend:Brian2Backend",
+    "emulator": "spikeport.backends.emulator.backend:EmulatorBackend",
     "lava": "spikeport.lava_processes.backend:LavaBackend",
 }
 #: the fixed-point backend used when none is named (bit-exact to Lava, much faster)

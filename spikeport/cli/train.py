@@ -63,7 +63,7 @@ def add_evaluate(sub) -> None:
 
 def _cmd_train(args) -> int:
     if args.backend == "emulator":
-        from spikeport.emulator.train import train_fixed
+        from spikeport.training.fixed import train_fixed
 
         if args.eta_decay is not None:
             raise DataError(f"--eta-decay {args.eta_decay} is for the Brian2 backend; the "
@@ -74,7 +74,7 @@ def _cmd_train(args) -> int:
                               train_samples=args.train_samples, eval_samples=args.eval_samples,
                               progress=not args.no_progress, resume=not args.restart)
     else:
-        from spikeport.models.trainer import train
+        from spikeport.training.brian2 import train
 
         metrics = train(args.spec, args.out, dataset=args.dataset, data_dir=args.data_dir,
                         epochs=args.epochs, train_samples=args.train_samples,
@@ -92,7 +92,7 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_evaluate(args) -> int:
-    from spikeport.models.trainer import evaluate
+    from spikeport.training.brian2 import evaluate
 
     res = evaluate(args.artefact, dataset=args.dataset, data_dir=args.data_dir,
                    split=args.split, samples=args.samples, target=args.target,

@@ -111,7 +111,7 @@ class SpikingLearner:
         self.steps = 0
 
     def train_epoch(self, split: Split, task: int, epoch: int) -> None:
-        from spikeport.models.brian2_sim import simulate
+        from spikeport.backends.brian2.sim import simulate
 
         net = self.net
         batch = self._train_batch(split, task, epoch)
@@ -160,7 +160,8 @@ class SpikingLearner:
 
     def scores(self, split: Split) -> np.ndarray:
         """Readout spike counts per class, (n, C), learning off."""
-        from spikeport.models.brian2_sim import class_counts, simulate
+        from spikeport.backends.brian2.sim import simulate
+        from spikeport.models.readout import class_counts
 
         net = self.net
         batch = self._eval_batch(split)
@@ -189,7 +190,7 @@ class ChipLearner(SpikingLearner):
     def __init__(self, net: Network, weights: dict, thresholds: dict | None, dataset: str,
                  name: str | None = None, profiles=("loihi1", "loihi2"), options=None):
         from spikeport.converters.quantize import quantize
-        from spikeport.emulator.train import emulator_runner
+        from spikeport.training.fixed import emulator_runner
 
         super().__init__(net, weights, thresholds, dataset, name=name or f"{net.name}_chip")
         if thresholds:
@@ -211,7 +212,7 @@ class ChipLearner(SpikingLearner):
         self._count(split, res)
 
     def scores(self, split: Split) -> np.ndarray:
-        from spikeport.models.brian2_sim import class_counts
+        from spikeport.models.readout import class_counts
 
         net = self.net
         res = self.run(self.fixed, self._eval_batch(split).inputs, None, False, None)

@@ -99,8 +99,8 @@ def run_continual(source, out: str | Path | None = None, tasks: str = "1",
     """Run every method in ``methods`` through one schedule; returns the result dict (also
     written to ``out`` when given). See the module docstring. ``twin_init`` = (low, high):
     uniform initial weights of the twins' hidden projection (default: the spec's own)."""
+    from spikeport.backends.brian2.targets import resolve_target
     from spikeport.models.inputs import default_dataset
-    from spikeport.models.trainer import resolve_target
     from spikeport.provenance import provenance
 
     methods = parse_methods(methods)

@@ -1,7 +1,7 @@
 """NACA (neuromodulated credit assignment, Zhang et al. 2023) as pure numpy float functions.
 
 The float oracle of spikeport's NACA rule (DESIGN.md §3, PAPERS.md §3): the Brian2 reference
-(:mod:`spikeport.models.brian2_rules`) and the whole-network oracle
+(:mod:`spikeport.backends.brian2.rules`) and the whole-network oracle
 (``tests/oracles/float_reference.py``) are tested against these functions, and the Lava
 dopamine source computes the same per-sample modulation in integers.
 

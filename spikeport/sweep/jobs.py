@@ -2,7 +2,7 @@
 
 :func:`run_job` trains the point's network on its backend and scores it:
 
-* ``brian2``: :func:`spikeport.models.trainer.train` for ``epochs`` epochs (one Brian2 run per
+* ``brian2``: :func:`spikeport.training.brian2.train` for ``epochs`` epochs (one Brian2 run per
   epoch, validation and test scored after each, learning off) in a temporary folder.
 * ``lava`` / ``emulator``: the spec's initial weights are quantized to Lava fixed point; each
   epoch presents the training split with learning on — in the same shuffled order and with the
@@ -11,7 +11,7 @@
   validation and test run with learning off. Lava runs go through
   :func:`~spikeport.lava_processes.run.run_lava_subprocess` (a child process with a timeout:
   Lava forks its own processes, DESIGN.md §7); the emulator runs in-process
-  (``spikeport.emulator.run_emulator``, imported lazily).
+  (``spikeport.backends.emulator.run_emulator``, imported lazily).
 
 Metrics: ``val_accuracy``/``test_accuracy`` after the last epoch, ``best_val_accuracy`` and
 ``test_accuracy_at_best_val`` over epochs ≥ 1 (the first best on ties), and with
@@ -66,7 +66,7 @@ def _epoch_metrics(history: list[dict]) -> dict:
 
 def _run_brian2(config: dict, net) -> tuple[dict, list, dict]:
     from spikeport.models.spec import save_spec
-    from spikeport.models.trainer import train
+    from spikeport.training.brian2 import train
 
     with tempfile.TemporaryDirectory(prefix="spikeport-sweep-") as tmp:
         spec = Path(tmp) / "spec.yaml"
@@ -148,9 +148,9 @@ def learning_energy(fixed, ops: dict, samples: int, profiles: list[dict]) -> dic
 
 def _run_fixed_point(config: dict, net, runner) -> tuple[dict, list, dict]:
     from spikeport.converters.quantize import QuantizeOptions, quantize
-    from spikeport.emulator.train import encode_evals, learn_epoch
-    from spikeport.models.trainer import load_split
     from spikeport.models.weights import initial_weights
+    from spikeport.training.brian2 import load_split
+    from spikeport.training.fixed import encode_evals, learn_epoch
 
     ds, data_dir = config["dataset"], config["data_dir"]
     fixed = quantize(net, initial_weights(net), QuantizeOptions(**config["quantize"]))

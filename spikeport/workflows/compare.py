@@ -133,7 +133,7 @@ def _slice(batch, lo: int, hi: int):
 
 
 def _brian2_infer(net, batch, weights, thresholds, target) -> Recording:
-    from spikeport.models.brian2_sim import simulate
+    from spikeport.backends.brian2.sim import simulate
 
     r = simulate(net, batch.inputs, weights, None, target=target, thresholds=thresholds or None)
     return Recording(r.spikes, r.wall_time)
@@ -152,7 +152,7 @@ class LearnRun:
 
 
 def _brian2_learn(net, batch, weights, thresholds, target, bounds, plastic) -> LearnRun:
-    from spikeport.models.brian2_sim import simulate
+    from spikeport.backends.brian2.sim import simulate
 
     w = {k: np.asarray(v, dtype=np.float64) for k, v in weights.items()}
     th = thresholds or None
@@ -211,7 +211,7 @@ def _pair_metrics(recs: dict[str, Recording], pops, dt, tau_vr, penalty) -> dict
 
 
 def _classify(net, recs: dict[str, Recording], labels) -> tuple[dict, dict]:
-    from spikeport.models.brian2_sim import predict
+    from spikeport.models.readout import predict
 
     if net.readout is None or not (np.asarray(labels) >= 0).all():
         return {}, {}
@@ -309,12 +309,12 @@ def compare(source: str | Path, out: str | Path, options: CompareOptions | None 
     Returns the report (also in ``compare.json``); ``report["passed"]`` is False when a gate
     failed.
     """
+    from spikeport.backends.brian2.targets import resolve_target
     from spikeport.converters.quantize import QuantizeOptions, quantize
     from spikeport.converters.run_folder import convert
     from spikeport.flow.fixed import FixedNetwork
     from spikeport.models.artefact import load_source
     from spikeport.models.inputs import load_batch
-    from spikeport.models.trainer import resolve_target
 
     opts = options or CompareOptions()
     _validate(opts)

@@ -59,8 +59,8 @@ def run_fixed(out: str | Path, learn: bool = False, samples: int = 100,
     the fixed-point network for ``samples`` samples, on Lava (a subprocess with ``timeout``)
     or on the bit-exact emulator; writes ``{backend}_{infer,learn}.json/.npz``. Inference
     never receives the teaching spikes (a teacher drive would hand it the labels)."""
-    from spikeport.models.brian2_sim import predict
     from spikeport.models.inputs import load_batch
+    from spikeport.models.readout import predict
 
     runner = _fixed_backend(backend, timeout)
     out = Path(out)
@@ -111,9 +111,10 @@ def deploy(source: str | Path, out: str | Path, epochs: int = 8, samples: int = 
     """`spikeport deploy`: train in Brian2 if given a spec → convert → fixed-point inference
     on ``samples`` test samples (the emulator by default, or Lava) → the Brian2 reference on
     the same input spikes → summary (the fixed-point run under ``"fixed"``)."""
-    from spikeport.models.brian2_sim import predict, simulate
+    from spikeport.backends.brian2.sim import simulate
     from spikeport.models.inputs import load_batch
-    from spikeport.models.trainer import train
+    from spikeport.models.readout import predict
+    from spikeport.training.brian2 import train
 
     _fixed_backend(backend, timeout)   # a backend that cannot run here says so before training
     out = Path(out)

@@ -15,7 +15,7 @@ from spikeport.provenance import provenance
 
 def simulate_summary(net: Network, result, batch: Batch) -> dict:
     """Spike statistics per population and the readout accuracy."""
-    from spikeport.models.brian2_sim import predict
+    from spikeport.models.readout import predict
 
     T = net.sample_steps
     pops = {}
@@ -56,7 +56,7 @@ def run_simulate(spec: str | Path, dataset: str | None = None, data_dir: str | N
                  target: str = "numpy", progress: bool = True,
                  spikes_file: str | Path | None = None) -> dict:
     """`spikeport simulate`: the Brian2 reference on encoded samples, summary returned."""
-    from spikeport.models.brian2_sim import simulate
+    from spikeport.backends.brian2.sim import simulate
     from spikeport.models.weights import initial_weights
 
     spec = Path(spec)

@@ -1,13 +1,13 @@
 """Float oracle: the discrete spikeport network and its plasticity, step by step in numpy.
 
-An independent implementation of what the Brian2 reference (:mod:`spikeport.models.brian2_sim`)
+An independent implementation of what the Brian2 reference (:mod:`spikeport.backends.brian2.sim`)
 computes, written as pure step functions ``(inputs, state, params) -> (outputs, state)``
 (nothing is modified in place; every step returns new arrays) and thin loop wrappers over
 steps and samples. It exists to test the Brian2 reference: both must agree to rounding
 (~1e-12) on weights, thresholds and spikes. One sample at a time, float64, no batching.
 
 Semantics (DESIGN.md §3; the within-step order is the one documented in
-:mod:`spikeport.models.brian2_rules`). Step t of a sample, k the absolute step:
+:mod:`spikeport.backends.brian2.rules`). Step t of a sample, k the absolute step:
 
 1. sample reset (``reset`` mode, first step of a sample): u, v, a_in, refractory counters,
    spike/teaching flags, traces, SBP accumulators M, spike counts, STP state (u=0, x=1).
@@ -122,7 +122,7 @@ def build_params(net: Network, learn: bool) -> Params:
             traces.append(k)
         return k
 
-    from spikeport.models.brian2_rules import naca_table_name
+    from spikeport.backends.brian2.rules import naca_table_name
 
     projs = []
     for k, proj in enumerate(net.projections):
@@ -375,7 +375,7 @@ class OracleRun:
 def sample_values(params: Params, tables: dict[str, np.ndarray], i: int) -> dict:
     """Sample i's per-sample values: NACA modulation m = g(nl) per NACA projection, the
     supervised gate per population (``State.mod``, ``State.gate``)."""
-    from spikeport.models.brian2_rules import gate_table_name
+    from spikeport.backends.brian2.rules import gate_table_name
 
     mod = {pj.name: modulation(tables[pj.table][i], pj.rule.lambda_inv, pj.rule.theta_max)
            for pj in params.projs if isinstance(pj.rule, NACA)}
@@ -413,10 +413,10 @@ def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.
              teacher: np.ndarray | None = None, record: tuple[str, ...] = (),
              learn: bool = False, thresholds: dict[str, np.ndarray] | None = None,
              labels: np.ndarray | None = None):
-    """Same contract as :func:`spikeport.models.brian2_sim.simulate`, in numpy; returns a
+    """Same contract as :func:`spikeport.backends.brian2.sim.simulate`, in numpy; returns a
     ``SimResult`` with ``target="oracle"``."""
-    from spikeport.models.brian2_rules import sample_tables
-    from spikeport.models.brian2_sim import SimResult, _check_learning_inputs
+    from spikeport.backends.brian2.rules import sample_tables
+    from spikeport.backends.brian2.sim import SimResult, _check_learning_inputs
 
     params = build_params(net, learn)
     n_samples = None

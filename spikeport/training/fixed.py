@@ -1,4 +1,4 @@
-"""Train in fixed point: the twin of the Brian2 trainer (:mod:`spikeport.models.trainer`) with
+"""Train in fixed point: the twin of the Brian2 trainer (:mod:`spikeport.training.brian2`) with
 the network learning on the (emulated) chip, bit-exact to Lava, from its first epoch.
 
 Same schedule as the Brian2 trainer: epoch e presents the training split once in the order
@@ -41,8 +41,8 @@ def train_fixed(source: str | Path, out: str | Path, dataset: str | None = None,
     from spikeport.flow.fixed import FixedNetwork
     from spikeport.models.inputs import default_dataset
     from spikeport.models.spec import load_spec
-    from spikeport.models.trainer import load_split
     from spikeport.provenance import provenance
+    from spikeport.training.brian2 import load_split
 
     out = Path(out)
     metrics_file = out / "metrics.json"
@@ -105,7 +105,7 @@ def train_fixed(source: str | Path, out: str | Path, dataset: str | None = None,
 
 def emulator_runner(progress: bool = False):
     """``(fixed, inputs, teacher, learn, labels) → RunResult`` on the emulator."""
-    from spikeport.emulator import run_emulator
+    from spikeport.backends.emulator import run_emulator
 
     def run(fixed, inputs, teacher, learn, labels=None):
         return run_emulator(fixed, inputs, teacher, learn=learn, progress=progress and learn,
@@ -121,8 +121,8 @@ def learn_epoch(net, fixed, train_split, evals: dict, dataset: str, epoch: int,
     emulator by default, or Lava), then ``evals`` (split name → encoded
     :class:`~spikeport.flow.batch.Batch`) scored with learning off and no teaching spikes.
     Returns the learned network, the epoch's metrics row and the learning run's result."""
-    from spikeport.models.brian2_sim import predict
     from spikeport.models.inputs import encode_batch
+    from spikeport.models.readout import predict
 
     runner = runner or emulator_runner()
     order = seeds.rng(net.seed, seeds.SHUFFLE, epoch).permutation(len(train_split.y))
@@ -146,7 +146,7 @@ def learn_epoch(net, fixed, train_split, evals: dict, dataset: str, epoch: int,
 def encode_evals(net, dataset: str, data_dir, samples: int | None) -> dict:
     """The validation and test splits, encoded with the spec's seed (as ``simulate``)."""
     from spikeport.models.inputs import encode_batch
-    from spikeport.models.trainer import load_split
+    from spikeport.training.brian2 import load_split
 
     out = {}
     for s in ("val", "test"):
@@ -158,7 +158,7 @@ def encode_evals(net, dataset: str, data_dir, samples: int | None) -> dict:
 def evaluate_fixed(net, fixed, batch, runner=None) -> dict:
     """Accuracy of a fixed-point network on an encoded batch (learning off, no teaching
     spikes: a teacher drive would hand inference the labels)."""
-    from spikeport.models.brian2_sim import predict
+    from spikeport.models.readout import predict
 
     runner = runner or emulator_runner()
     res = runner(fixed, batch.inputs, None, False, None)

@@ -5,15 +5,16 @@ connection, spike phase and learning phase, synapse by synapse.
 Every function transcribes a kernel (named in its docstring) and is checked bit for bit by
 ``tests/test_emulator.py``. Weights arrive as the engine stores them, int16 ``(n_pre,
 n_post)`` (they stay within [−256, 255]); every sum and product is formed in int64 (Lava's
-int32 chain is reproduced with :func:`~spikeport.emulator.compiled.wrap32` where it can wrap).
+int32 chain is reproduced with :func:`~spikeport.backends.emulator.compiled.wrap32` where it
+can wrap).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from spikeport.emulator.compiled import wrap32
-from spikeport.emulator.jit import jit
+from spikeport.backends.emulator.compiled import wrap32
+from spikeport.backends.emulator.jit import jit
 
 TRACE_MAX = 127               # 7-bit learning traces (kernels.traces)
 ACC_MAX = (1 << 15) - 1       # 16-bit learning accumulator (kernels.learning)
@@ -116,7 +117,7 @@ def replay_traces(traces, times, t_epoch, factor, live, imp_int, imp_frac, r_dec
             history[t_epoch, k, n] = val
 
 
-# product table columns (see spikeport.emulator.packed): dependency, Lava-normalised
+# product table columns (see spikeport.backends.emulator.packed): dependency, Lava-normalised
 # mantissa and exponent, right shift, number of factors, separable (value = A[i]·B[j], no int32
 # wrap possible); factor table: code, constant, sgn, side (0 pre, 1 post, 2 both)
 P_DEP, P_MANT, P_EXP, P_SHIFT, P_NF, P_SEP = 0, 1, 2, 3, 4, 5

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from spikeport import seeds
+from spikeport.backends.brian2.targets import resolve_target
 from spikeport.errors import DataError, SpecError
 from spikeport.models.artefact import (
     Artefact,
@@ -28,24 +29,6 @@ from spikeport.models.artefact import (
     save_artefact,
 )
 from spikeport.models.spec import Network
-
-
-def cython_available() -> bool:
-    """Whether Brian2 can compile Cython code here (a compiler and Cython present)."""
-    from spikeport.models.brian2_sim import import_brian2
-
-    import_brian2()
-    try:
-        from brian2.codegen.runtime.cython_rt import CythonCodeObject
-        return bool(CythonCodeObject.is_available())
-    except Exception:  # brian2 reports unavailability by raising from deep inside
-        return False
-
-
-def resolve_target(target: str) -> str:
-    if target == "auto":
-        return "cython" if cython_available() else "numpy"
-    return target
 
 
 def eval_target(target: str) -> str:
@@ -78,9 +61,10 @@ def evaluate_weights(net: Network, weights, thresholds, split: Split, dataset: s
                      copies: int | str = "auto") -> dict:
     """Accuracy (and spike rates) of fixed weights on one split; learning off. The samples
     run ``copies`` at a time in independent copies of the network (``"auto"``: as many as
-    :func:`spikeport.models.brian2_copies.auto_copies` allows); the results are the same."""
-    from spikeport.models.brian2_sim import predict, simulate
+    :func:`spikeport.backends.brian2.copies.auto_copies` allows); the results are the same."""
+    from spikeport.backends.brian2.sim import simulate
     from spikeport.models.inputs import encode_batch
+    from spikeport.models.readout import predict
 
     batch = encode_batch(net, split.X, split.y, split.ids, dataset, split.name)
     res = simulate(net, batch.inputs, weights, teacher=batch.teacher, target=target,
@@ -126,10 +110,11 @@ def train(spec: str | Path, out: str | Path, dataset: str | None = None,
     ``eta_decay``: learning-rate schedule, epoch e learns with the rates × eta_decay^(e−1)
     (:func:`scheduled`; default 1 = constant, or the resumed training's own schedule).
     ``relay`` ("fast" or "exact") and ``copies`` (evaluation in independent copies) pick how
-    Brian2 computes the same model (:func:`spikeport.models.brian2_sim.simulate`).
+    Brian2 computes the same model (:func:`spikeport.backends.brian2.sim.simulate`).
     """
-    from spikeport.models.brian2_sim import predict, simulate
+    from spikeport.backends.brian2.sim import simulate
     from spikeport.models.inputs import default_dataset, encode_batch
+    from spikeport.models.readout import predict
     from spikeport.provenance import provenance
 
     out = Path(out)

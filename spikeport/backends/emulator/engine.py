@@ -2,7 +2,7 @@
 population, connection, learning engine, relay, dopamine source and homeostasis, in one call
 (no Python between steps), over the packed network of :mod:`.packed`.
 
-One Lava step t, in the order :func:`spikeport.emulator.reference.replay` specifies:
+One Lava step t, in the order :func:`spikeport.backends.emulator.reference.replay` specifies:
 
 1. sample start: spike counts zeroed; with ``reset``, u, v, in-flight input, plastic traces
    and spike times, relay traces; relay accumulators always;
@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from spikeport.emulator.compiled import (
+from spikeport.backends.emulator.compiled import (
     ACT_SHIFT,
     DECAY_SHIFT,
     DECAY_UNITY,
@@ -42,8 +42,8 @@ from spikeport.emulator.compiled import (
     shift_exp,
     wrap32,
 )
-from spikeport.emulator.jit import jit
-from spikeport.emulator.plasticity import plastic_step, settle
+from spikeport.backends.emulator.jit import jit
+from spikeport.backends.emulator.plasticity import plastic_step, settle
 
 # link table columns: presynaptic offset in the spike vector, n_pre, postsynaptic neuron
 # offset, n_post, weight exponent, weight offset, nnz offset, plastic index (−1: static)

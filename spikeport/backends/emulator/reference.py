@@ -1,5 +1,5 @@
 """The network semantics through the array kernels alone: the specification the compiled
-emulator (:mod:`spikeport.emulator.network`) and spikeport's Lava graph are both checked
+emulator (:mod:`spikeport.backends.emulator.network`) and spikeport's Lava graph are both checked
 against, step by step. Slow (tens of numpy calls per step), exact, and short enough to read.
 """
 

@@ -20,7 +20,7 @@ the fixed-point backends differ from it only by their arithmetic:
   SBP, NACA, threshold homeostasis; and STP (always). All as Brian2 string code — custom
   events and synaptic pathways scheduled in the ``end`` slot — so it can run in
   ``cpp_standalone`` too. The within-step schedule and the
-  exact updates are in :mod:`spikeport.models.brian2_rules`; the numpy oracle
+  exact updates are in :mod:`spikeport.backends.brian2.rules`; the numpy oracle
   ``tests/oracles/float_reference.py`` computes the same thing step by step.
 
 Brian2 step i is Lava step i+1 (Lava counts from 1; a RingBuffer emits column i at step i+1).
@@ -34,10 +34,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from spikeport.errors import BackendError, SpecError
-from spikeport.models import brian2_copies as bc
-from spikeport.models.brian2_progress import CompileNotice, ProgressBar
-from spikeport.models.brian2_rules import (
+from spikeport.backends.brian2 import copies as bc
+from spikeport.backends.brian2.progress import CompileNotice, ProgressBar
+from spikeport.backends.brian2.rules import (
     ORDER_SAMPLE_END,
     ORDER_SAMPLE_START,
     learning_projections,
@@ -46,7 +45,8 @@ from spikeport.models.brian2_rules import (
     sample_tables,
     spike_code,
 )
-from spikeport.models.brian2_standalone import Device, device_dir
+from spikeport.backends.brian2.standalone import Device, device_dir
+from spikeport.errors import BackendError, SpecError
 from spikeport.models.rules import SupervisedSTDP
 from spikeport.models.spec import Network
 from spikeport.models.weights import connectivity_mask
@@ -86,25 +86,6 @@ class SimResult:
     def counts(self, population: str) -> np.ndarray:
         """Spikes per sample and neuron, (n_samples, n)."""
         return self.spikes[population].sum(axis=1)
-
-
-def class_counts(net: Network, counts: np.ndarray) -> np.ndarray:
-    """Readout spikes per sample and class, (n_samples, n_classes): each class's block of
-    readout neurons summed (``counts``: spikes per sample and readout neuron)."""
-    if net.readout is None:
-        raise SpecError(f"network '{net.name}': no readout population to classify with")
-    return counts.reshape(counts.shape[0], net.readout.n_classes, -1).sum(axis=2)
-
-
-def readout_labels(net: Network, counts: np.ndarray) -> np.ndarray:
-    """Predicted class per sample: the block of readout neurons with the most spikes; ties go
-    to the lowest class index (``np.argmax`` keeps the first maximum)."""
-    return np.argmax(class_counts(net, counts), axis=1)
-
-
-def predict(net: Network, result) -> np.ndarray:
-    """Predicted class per sample of any backend's result (anything with ``counts(pop)``)."""
-    return readout_labels(net, result.counts(net.readout.population))
 
 
 def _check_supported(net: Network) -> None:
@@ -177,7 +158,7 @@ def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.
     ``learn=False`` (the default) is pure inference: weights and thresholds stay as given
     (short-term plasticity, being part of the dynamics, always runs). ``learn=True`` applies
     every projection's learning rule and every population's homeostasis on the schedule of
-    DESIGN.md §3 (see :mod:`spikeport.models.brian2_rules`); supervised rules then need
+    DESIGN.md §3 (see :mod:`spikeport.backends.brian2.rules`); supervised rules then need
     ``teacher``. ``thresholds`` (optional) maps LIF populations to initial thresholds (scalar
     or (n,)), e.g. the ones a training run returned; otherwise the spec's threshold. The
     result holds the final weights and thresholds. ``labels`` (int (n_samples,), optional) are
@@ -185,9 +166,9 @@ def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.
     class from its teaching spikes.
 
     Speed options (same model): ``relay`` (``"fast"`` or ``"exact"``) picks how SBP reaches
-    the input synapses at a sample's end (:data:`spikeport.models.brian2_rules.RELAYS`; both
+    the input synapses at a sample's end (:data:`spikeport.backends.brian2.rules.RELAYS`; both
     give the same weights). ``copies`` > 1 (inference only) runs that many independent copies
-    of the network side by side, each on its own samples (:mod:`spikeport.models.brian2_copies`);
+    of the network side by side, each on its own samples (:mod:`spikeport.backends.brian2.copies`);
     ``"auto"`` picks it from the synapse count. ``monitor`` names the populations whose spikes
     are recorded (default: all); the others are absent from ``result.spikes``.
     """

@@ -3,7 +3,7 @@
 
 The network is packed into flat integer tables (:mod:`.packed`) and run by one compiled loop
 (:mod:`.engine`) per block of samples: every Lava time step in the order
-:func:`spikeport.emulator.reference.replay` documents. Two schedules give the same bits:
+:func:`spikeport.backends.emulator.reference.replay` documents. Two schedules give the same bits:
 
 * **in sequence** (learning, or a network without resets between samples): one state carried
   from sample to sample, the weights learning as they go;
@@ -24,9 +24,9 @@ from contextlib import nullcontext
 
 import numpy as np
 
-from spikeport.emulator import engine as e
-from spikeport.emulator.jit import compile_notice
-from spikeport.emulator.packed import DRIVE, Packed
+from spikeport.backends.emulator import engine as e
+from spikeport.backends.emulator.jit import compile_notice
+from spikeport.backends.emulator.packed import DRIVE, Packed
 from spikeport.flow.fixed import FixedNetwork, check_batch
 from spikeport.flow.result import RunResult
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spikeport.emulator.jit import jit
+from spikeport.backends.emulator.jit import jit
 
 I32_HALF = 1 << 31            # Lava's message and state buffers are int32
 STATE_HALF = 1 << 23          # u wraps, v saturates at 24 bits (Loihi's 24-bit registers)

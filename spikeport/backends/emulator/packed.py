@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spikeport.emulator import engine as e
-from spikeport.emulator import plasticity as pl
+from spikeport.backends.emulator import engine as e
+from spikeport.backends.emulator import plasticity as pl
 from spikeport.errors import BackendError, SpecError
 from spikeport.flow.fixed import FixedNetwork, check_learnable
 from spikeport.kernels.dense import (
