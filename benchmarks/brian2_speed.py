@@ -73,11 +73,10 @@ def case(spec: str, dataset: str, data_dir: str | None, n_train: int, n_eval: in
          repeats: int, standalone: bool) -> dict:
     from spikeport.backends.brian2.copies import auto_copies
     from spikeport.backends.brian2.sim import simulate
-    from spikeport.models.inputs import encode_batch
+    from spikeport.models.inputs import encode_batch, load_split
     from spikeport.models.readout import predict
     from spikeport.models.spec import load_spec
     from spikeport.models.weights import connectivity_mask, initial_weights
-    from spikeport.training.brian2 import load_split
 
     net = load_spec(ROOT / "examples" / f"{spec}.yaml")
     tr = load_split(net, dataset, data_dir, "train", n_train)

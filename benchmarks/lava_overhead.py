@@ -45,9 +45,8 @@ sys.path.insert(0, str(ROOT))
 from spikeport.converters.quantize import quantize  # noqa: E402
 from spikeport.io import atomic_write_json  # noqa: E402
 from spikeport.models import STDP, BetweenSamples, Connectivity, zoo  # noqa: E402
-from spikeport.models.inputs import encode_batch  # noqa: E402
+from spikeport.models.inputs import encode_batch, load_split  # noqa: E402
 from spikeport.models.weights import initial_weights  # noqa: E402
-from spikeport.training.brian2 import load_split  # noqa: E402
 
 TARGET_RATIO = 1.3
 PLASTIC = "hidden->output"

@@ -66,9 +66,9 @@ from spikeport.flow.fixed import FixedNetwork  # noqa: E402
 from spikeport.io import atomic_write_json  # noqa: E402
 from spikeport.models import zoo  # noqa: E402
 from spikeport.models.artefact import load_artefact  # noqa: E402
-from spikeport.models.inputs import encode_batch  # noqa: E402
+from spikeport.models.inputs import encode_batch, load_split  # noqa: E402
 from spikeport.models.spec import save_spec  # noqa: E402
-from spikeport.training.brian2 import load_split, train  # noqa: E402
+from spikeport.training.brian2 import train  # noqa: E402
 from spikeport.workflows.deploy import run_on_lava  # noqa: E402
 
 DATASET = "digits"

@@ -184,10 +184,9 @@ def test_compile_notice_says_once_before_a_missing_module(tmp_path):
 
 
 def _example(spec, dataset, data_dir, n_train, n_test):
-    from spikeport.models.inputs import encode_batch
+    from spikeport.models.inputs import encode_batch, load_split
     from spikeport.models.spec import load_spec
     from spikeport.models.weights import initial_weights
-    from spikeport.training.brian2 import load_split
 
     net = load_spec(spec)
     tr = load_split(net, dataset, data_dir, "train", n_train)

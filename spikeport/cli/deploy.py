@@ -112,7 +112,7 @@ def _cmd_run(args) -> int:
         print(json.dumps(summary, indent=2))
         return 0
     acc = summary.get("accuracy", summary.get("accuracy_while_learning"))
-    where = "Lava" if args.backend == "lava" else "the emulator"
+    where = {"lava": "Lava", "emulator": "the emulator"}.get(args.backend, args.backend)
     print(f"{summary['network']} on {where} ({summary['mode']}): {summary['samples']} samples of "
           f"{summary['dataset']} ({summary['split']}), {summary['steps_per_s']:.0f} steps/s")
     if acc is not None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from spikeport.cli.options import add_data_args, positive_int
-from spikeport.errors import DataError
 
 
 def add_train(sub) -> None:
@@ -62,32 +61,21 @@ def add_evaluate(sub) -> None:
 
 
 def _cmd_train(args) -> int:
-    if args.backend == "emulator":
-        from spikeport.training.fixed import train_fixed
+    from spikeport.training.api import train
 
-        if args.eta_decay is not None:
-            raise DataError(f"--eta-decay {args.eta_decay} is for the Brian2 backend; the "
-                            "fixed-point rates are set once, at conversion")
-
-        metrics = train_fixed(args.spec, args.out, dataset=args.dataset,
-                              data_dir=args.data_dir, epochs=args.epochs,
-                              train_samples=args.train_samples, eval_samples=args.eval_samples,
-                              progress=not args.no_progress, resume=not args.restart)
-    else:
-        from spikeport.training.brian2 import train
-
-        metrics = train(args.spec, args.out, dataset=args.dataset, data_dir=args.data_dir,
-                        epochs=args.epochs, train_samples=args.train_samples,
-                        eta_decay=args.eta_decay,
-                        eval_samples=args.eval_samples, target=args.target,
-                        progress=not args.no_progress, resume=not args.restart)
+    metrics = train(args.spec, args.out, backend=args.backend, eta_decay=args.eta_decay,
+                    target=args.target, dataset=args.dataset, data_dir=args.data_dir,
+                    epochs=args.epochs, train_samples=args.train_samples,
+                    eval_samples=args.eval_samples, progress=not args.no_progress,
+                    resume=not args.restart)
     print("| epoch | val accuracy | test accuracy | train samples/s |")
     print("|---:|---:|---:|---:|")
     for row in metrics["epochs"]:
         rate = row.get("train_samples_per_s")
         print(f"| {row['epoch']} | {100 * row['val_accuracy']:.1f}% | "
               f"{100 * row['test_accuracy']:.1f}% | {'' if rate is None else f'{rate:.0f}'} |")
-    print(f"{'run directory' if args.backend == 'emulator' else 'artefact'}: {args.out}")
+    # a fixed-point training names its backend and writes a run directory
+    print(f"{'run directory' if 'backend' in metrics else 'artefact'}: {args.out}")
     return 0
 
 

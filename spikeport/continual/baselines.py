@@ -189,8 +189,8 @@ class ChipLearner(SpikingLearner):
 
     def __init__(self, net: Network, weights: dict, thresholds: dict | None, dataset: str,
                  name: str | None = None, profiles=("loihi1", "loihi2"), options=None):
+        from spikeport.backends.base import get_backend
         from spikeport.converters.quantize import quantize
-        from spikeport.training.fixed import emulator_runner
 
         super().__init__(net, weights, thresholds, dataset, name=name or f"{net.name}_chip")
         if thresholds:
@@ -198,7 +198,7 @@ class ChipLearner(SpikingLearner):
                             "the spec's thresholds; give a spec, not a trained artefact")
         self.fixed = quantize(net, self.weights, options)
         self.initial = self.fixed
-        self.run = emulator_runner(False)
+        self.backend = get_backend("emulator")
         self.ops: dict = {}
         self.profiles = tuple(profiles)
 
@@ -206,7 +206,7 @@ class ChipLearner(SpikingLearner):
         from spikeport.sweep.jobs import add_ops
 
         batch = self._train_batch(split, task, epoch)
-        res = self.run(self.fixed, batch.inputs, batch.teacher, True, batch.labels)
+        res = self.backend.run(self.fixed, batch, learn=True)
         self.fixed = self.fixed.with_learned(weights=res.weights, thresholds=res.thresholds)
         add_ops(self.ops, res.ops)
         self._count(split, res)
@@ -215,7 +215,7 @@ class ChipLearner(SpikingLearner):
         from spikeport.models.readout import class_counts
 
         net = self.net
-        res = self.run(self.fixed, self._eval_batch(split).inputs, None, False, None)
+        res = self.backend.run(self.fixed, self._eval_batch(split), learn=False)
         return class_counts(net, res.counts(net.readout.population))
 
     def learning_cost(self) -> dict:

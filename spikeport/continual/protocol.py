@@ -34,6 +34,7 @@ import numpy as np
 from spikeport import seeds
 from spikeport.errors import DataError, SpecError
 from spikeport.flow.batch import Split
+from spikeport.training.loop import run_epochs
 
 # sub-stream key of everything the continual protocol draws (task order, shuffles, spikes)
 CONTINUAL_KEY = seeds.name_key("spikeport.continual")
@@ -204,20 +205,19 @@ def run_protocol(learner, splits: Splits, cfg: ProtocolConfig, evaluate_on: str 
     limit = cfg.test_per_class if evaluate_on == "test" else cfg.val_per_class
     t0 = time.perf_counter()
     bar = _bar(progress, T, learner.name)
+    early = cfg.early_stop
+    stop = (lambda row: row["val_accuracy"] >= early) if early is not None else None
     try:
         for t, classes in enumerate(cfg.tasks):
             seen += list(classes)
             train = select(splits.train, classes, cfg.train_per_class)
             val = select(splits.val, classes, cfg.val_per_class)
-            used = 0
-            for e in range(cfg.max_epochs):
-                learner.train_epoch(train, t, e)
-                used += 1
-                n_train += len(train)
-                if cfg.early_stop is not None and e + 1 < cfg.max_epochs:
-                    acc = float(np.mean(learner.predict(val, seen) == val.y))
-                    if acc >= cfg.early_stop:
-                        break
+            rows = run_epochs(_TaskLearner(learner, t, seen), train,
+                              {"val": val} if early is not None else {}, cfg.max_epochs,
+                              evaluate_initial=False, evaluate_last=False,
+                              stop=stop)
+            used = len(rows)
+            n_train += used * len(train)
             learner.end_task(train, t)
             epochs.append(used)
             ev = select(pool, seen, limit)
@@ -235,6 +235,22 @@ def run_protocol(learner, splits: Splits, cfg: ProtocolConfig, evaluate_on: str 
             bar.close()
     return MethodRun(learner.name, matrix, epochs, seen_acc, abstained, n_train,
                      time.perf_counter() - t0, learner.learning_cost())
+
+
+class _TaskLearner:
+    """One task of a continual learner seen by the epoch loop: epoch e (1-based) is the
+    learner's ``train_epoch(split, task, e - 1)``; the evaluation is the accuracy over the
+    classes seen so far (what early stopping reads)."""
+
+    def __init__(self, learner, task: int, seen: list[int]):
+        self.learner, self.task, self.seen = learner, task, list(seen)
+
+    def learn(self, split: Split, epoch: int) -> dict:
+        self.learner.train_epoch(split, self.task, epoch - 1)
+        return {}
+
+    def evaluate(self, split: Split) -> dict:
+        return {"accuracy": float(np.mean(self.learner.predict(split, self.seen) == split.y))}
 
 
 def _bar(enabled: bool, total: int, desc: str):

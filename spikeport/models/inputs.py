@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from spikeport.errors import DataError, SpecError
-from spikeport.flow.batch import Batch
+from spikeport.flow.batch import Batch, Split
 from spikeport.models.spec import Network
 
 EVENT_DATASETS = ("nmnist", "dvsgesture", "shd")
@@ -110,3 +110,12 @@ def spikes_batch(net: Network, spikes: np.ndarray, labels: np.ndarray, sample_id
                  teacher_batch(net, labels, sample_ids), dataset, split)
 
 
+def load_split(net: Network, dataset: str, data_dir: str | None, split: str,
+               limit: int | None) -> Split:
+    """The first ``limit`` samples (all: None) of a dataset split, as features."""
+    from spikeport.data.registry import load_dataset
+
+    ds = load_dataset(dataset, split=split, data_dir=data_dir)
+    n = len(ds.y) if limit is None else min(limit, len(ds.y))
+    ids = np.asarray(ds.index[:n]) if ds.index is not None else np.arange(n)
+    return Split(ds.X[:n], ds.y[:n], ids, split)

@@ -364,8 +364,8 @@ def load_sweep(path: str | Path) -> Sweep:
     if not isinstance(description, str):
         raise _fail(where, "description", description, "a string")
     backend = data.get("backend", "brian2")
-    if backend == "fixed":          # the default fixed-point backend, bit-exact to Lava
-        backend = DEFAULT_FIXED_BACKEND
+    # "fixed": the default fixed-point backend, bit-exact to Lava
+    backend = {"fixed": DEFAULT_FIXED_BACKEND}.get(backend, backend)
     if backend not in BACKENDS:
         raise _fail(where, "backend", backend, "one of fixed, " + ", ".join(BACKENDS))
     target = data.get("target", "auto")
@@ -458,7 +458,7 @@ def load_sweep(path: str | Path) -> Sweep:
                       "base": base_desc, "weight_files": weight_files, "dataset": ds,
                       "data_dir": data_dir, "epochs": epochs, "train_samples": train_samples,
                       "eval_samples": eval_samples, "metrics": list(metrics)}
-            if backend == "brian2":
+            if backend not in FIXED_POINT_BACKENDS:      # the float reference
                 config["target"] = target
             else:
                 config["quantize"] = quantize

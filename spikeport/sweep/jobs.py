@@ -94,23 +94,12 @@ class _Deadline:
         return left
 
 
-def fixed_point_runner(backend: str, deadline: _Deadline):
-    """``(fixed, inputs, teacher, learn, labels) → RunResult`` on a registered fixed-point
-    backend (a Lava child gets what is left of the job's time as its timeout)."""
+def fixed_point_backend(name: str, deadline: _Deadline):
+    """The registered fixed-point backend ``name`` (a Lava child gets what is left of the
+    job's time as its timeout; the job's own alarm bounds the whole job too)."""
     from spikeport.backends.base import get_backend
-    from spikeport.flow.batch import Batch
 
-    get_backend(backend)         # an unknown or uninstalled backend fails before any work
-
-    def run(fixed, inputs, teacher, learn, labels=None):
-        import numpy as np
-
-        n = len(next(iter(inputs.values())))
-        labels = np.full(n, -1) if labels is None else np.asarray(labels)
-        batch = Batch(inputs, labels, np.arange(n), teacher, "", "")
-        return get_backend(backend, timeout=deadline.remaining()).run(fixed, batch,
-                                                                      learn=learn)
-    return run
+    return get_backend(name, timeout=deadline.remaining())
 
 
 def add_ops(total: dict, ops: dict) -> None:
@@ -146,25 +135,26 @@ def learning_energy(fixed, ops: dict, samples: int, profiles: list[dict]) -> dic
     return out
 
 
-def _run_fixed_point(config: dict, net, runner) -> tuple[dict, list, dict]:
+def _run_fixed_point(config: dict, net, backend) -> tuple[dict, list, dict]:
     from spikeport.converters.quantize import QuantizeOptions, quantize
+    from spikeport.models.inputs import load_split
     from spikeport.models.weights import initial_weights
-    from spikeport.training.brian2 import load_split
-    from spikeport.training.fixed import encode_evals, learn_epoch
+    from spikeport.training.fixed import FixedLearner
+    from spikeport.training.loop import run_epochs
 
     ds, data_dir = config["dataset"], config["data_dir"]
     fixed = quantize(net, initial_weights(net), QuantizeOptions(**config["quantize"]))
     initial = fixed
     train_split = load_split(net, ds, data_dir, "train", config["train_samples"])
-    evals = encode_evals(net, ds, data_dir, config["eval_samples"])
+    evals = {s: load_split(net, ds, data_dir, s, config["eval_samples"])
+             for s in ("val", "test")}
+    learner = FixedLearner(net, fixed, ds, backend)
+    history = run_epochs(learner, train_split, evals, config["epochs"], evaluate_initial=False)
     ops: dict = {}
-    history, wall = [], 0.0
+    for row in history:
+        add_ops(ops, row.pop("learning_ops"))
+    wall = sum(row["train_time_s"] for row in history)
     n_train = len(train_split.y)
-    for epoch in range(1, config["epochs"] + 1):
-        fixed, row, res = learn_epoch(net, fixed, train_split, evals, ds, epoch, runner)
-        wall += row["train_time_s"]
-        add_ops(ops, res.ops)
-        history.append(row)
     metrics = _epoch_metrics(history)
     extra = {"learning_ops": ops}
     if "learning_energy" in config["metrics"]:
@@ -194,7 +184,7 @@ def run_job(config: dict, deadline: _Deadline | None = None) -> dict:
         metrics, history, details = _run_brian2(config, net)
     elif backend in backend_names("fixed"):
         metrics, history, details = _run_fixed_point(config, net,
-                                                     fixed_point_runner(backend, deadline))
+                                                     fixed_point_backend(backend, deadline))
     else:
         raise SpecError(f"job config: backend = {backend!r}; allowed: "
                         f"{', '.join(backend_names())}")

@@ -13,14 +13,12 @@ fresh Poisson noise. Both are regenerable from the seeds and sample ids in ``met
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
-from spikeport import seeds
 from spikeport.backends.brian2.targets import resolve_target
 from spikeport.errors import DataError, SpecError
+from spikeport.flow.batch import Split
 from spikeport.models.artefact import (
     Artefact,
     is_artefact,
@@ -28,7 +26,11 @@ from spikeport.models.artefact import (
     load_source,
     save_artefact,
 )
+from spikeport.models.inputs import default_dataset, encode_batch, load_split
+from spikeport.models.readout import predict
 from spikeport.models.spec import Network
+from spikeport.provenance import provenance
+from spikeport.training.loop import epoch_batch, run_epochs
 
 
 def eval_target(target: str) -> str:
@@ -38,24 +40,6 @@ def eval_target(target: str) -> str:
     return resolve_target("auto") if target == "cpp_standalone" else target
 
 
-@dataclass
-class Split:
-    X: np.ndarray
-    y: np.ndarray
-    ids: np.ndarray
-    name: str
-
-
-def load_split(net: Network, dataset: str, data_dir: str | None, split: str,
-               limit: int | None) -> Split:
-    from spikeport.data.registry import load_dataset
-
-    ds = load_dataset(dataset, split=split, data_dir=data_dir)
-    n = len(ds.y) if limit is None else min(limit, len(ds.y))
-    ids = np.asarray(ds.index[:n]) if ds.index is not None else np.arange(n)
-    return Split(ds.X[:n], ds.y[:n], ids, split)
-
-
 def evaluate_weights(net: Network, weights, thresholds, split: Split, dataset: str,
                      target: str = "numpy", progress: bool = False,
                      copies: int | str = "auto") -> dict:
@@ -63,7 +47,6 @@ def evaluate_weights(net: Network, weights, thresholds, split: Split, dataset: s
     run ``copies`` at a time in independent copies of the network (``"auto"``: as many as
     :func:`spikeport.backends.brian2.copies.auto_copies` allows); the results are the same."""
     from spikeport.backends.brian2.sim import simulate
-    from spikeport.models.inputs import encode_batch
     from spikeport.models.readout import predict
 
     batch = encode_batch(net, split.X, split.y, split.ids, dataset, split.name)
@@ -112,11 +95,6 @@ def train(spec: str | Path, out: str | Path, dataset: str | None = None,
     ``relay`` ("fast" or "exact") and ``copies`` (evaluation in independent copies) pick how
     Brian2 computes the same model (:func:`spikeport.backends.brian2.sim.simulate`).
     """
-    from spikeport.backends.brian2.sim import simulate
-    from spikeport.models.inputs import default_dataset, encode_batch
-    from spikeport.models.readout import predict
-    from spikeport.provenance import provenance
-
     out = Path(out)
     spec = Path(spec)
     art = load_artefact(out) if resume and is_artefact(out) else load_source(spec)
@@ -147,56 +125,53 @@ def train(spec: str | Path, out: str | Path, dataset: str | None = None,
                                     "training epoch e with seeds.int_seed(seed, "
                                     "INPUT_SPIKES, e) over the dataset sample ids",
                     "provenance": provenance(net, spec=str(spec))})
-    if not history:
-        # epoch 0: the untrained network, so every curve starts where learning started
-        row = {"epoch": 0}
-        for s, split in evals.items():
-            row[f"{s}_accuracy"] = evaluate_weights(net, art.weights, art.thresholds, split,
-                                                    dataset, eval_target(target),
-                                                    copies=copies)["accuracy"]
-        history.append(row)
-
-    weights, thresholds = art.weights, art.thresholds
-    start = len(history)
-    epoch_bar = _bar(progress, epochs, start - 1, "epochs")
-    try:
-        for epoch in range(start, epochs + 1):
-            order = seeds.rng(net.seed, seeds.SHUFFLE, epoch).permutation(len(train_split.y))
-            ids = train_split.ids[order]
-            batch = encode_batch(net, train_split.X[order], train_split.y[order], ids, dataset,
-                                 "train", seed=seeds.int_seed(net.seed, seeds.INPUT_SPIKES, epoch))
-            t0 = time.perf_counter()
-            res = simulate(scheduled(net, eta_decay, epoch), batch.inputs, weights,
-                           teacher=batch.teacher, target=target, progress=progress, learn=True,
-                           thresholds=thresholds or None, relay=relay,
-                           monitor=(net.readout.population,))
-            train_time = time.perf_counter() - t0
-            weights, thresholds = res.weights, res.thresholds
-            pred = predict(net, res)
-            row = {"epoch": epoch,
-                   "train_accuracy_while_learning": float((pred == batch.labels).mean()),
-                   "train_time_s": train_time,
-                   "train_samples_per_s": len(ids) / train_time}
-            for s, split in evals.items():
-                ev = evaluate_weights(net, weights, thresholds, split, dataset,
-                                      eval_target(target),
-                                      copies=copies)
-                row[f"{s}_accuracy"] = ev["accuracy"]
-                row[f"{s}_rates_hz"] = ev["rates_hz"]
-            history.append(row)
-            metrics["epochs"] = history
-            save_artefact(Artefact(net, weights, thresholds, metrics), out)
-            if epoch_bar is not None:
-                epoch_bar.set_postfix(val=f"{row['val_accuracy']:.3f}")
-                epoch_bar.update(1)
-    finally:
-        if epoch_bar is not None:
-            epoch_bar.close()
+    learner = Brian2Learner(art, out, metrics, dataset, target, float(eta_decay), relay,
+                            copies, progress)
+    done = history[-1]["epoch"] if history else -1
+    history = run_epochs(learner, train_split, evals, epochs, history, progress=progress,
+                         desc="epochs")
     metrics["epochs"] = history
-    if start > epochs:  # already trained that far: rewrite only if it is a new artefact
-        if not is_artefact(out):
-            save_artefact(Artefact(net, weights, thresholds, metrics), out)
+    if done >= epochs and not is_artefact(out):
+        learner.save(history)      # already trained that far: a copy into a new folder
     return metrics
+
+
+class Brian2Learner:
+    """The Brian2 reference as a learner of :func:`~spikeport.training.loop.run_epochs`: one
+    ``run()`` per epoch with learning on (the epoch's rates from the schedule), evaluation with
+    learning off in independent copies, the artefact rewritten atomically after each epoch."""
+
+    def __init__(self, art: Artefact, out: Path, metrics: dict, dataset: str, target: str,
+                 eta_decay: float, relay: str, copies, progress: bool):
+        self.net, self.weights, self.thresholds = art.net, art.weights, art.thresholds
+        self.out, self.metrics, self.dataset = out, metrics, dataset
+        self.target, self.eta_decay, self.relay = target, eta_decay, relay
+        self.copies, self.progress = copies, progress
+
+    def learn(self, split: Split, epoch: int) -> dict:
+        from spikeport.backends.brian2.sim import simulate
+
+        net = self.net
+        batch = epoch_batch(net, split, self.dataset, epoch)
+        t0 = time.perf_counter()
+        res = simulate(scheduled(net, self.eta_decay, epoch), batch.inputs, self.weights,
+                       teacher=batch.teacher, target=self.target, progress=self.progress,
+                       learn=True, thresholds=self.thresholds or None, relay=self.relay,
+                       monitor=(net.readout.population,))
+        train_time = time.perf_counter() - t0
+        self.weights, self.thresholds = res.weights, res.thresholds
+        return {"train_accuracy_while_learning":
+                float((predict(net, res) == batch.labels).mean()),
+                "train_time_s": train_time}
+
+    def evaluate(self, split: Split) -> dict:
+        return evaluate_weights(self.net, self.weights, self.thresholds, split, self.dataset,
+                                eval_target(self.target), copies=self.copies)
+
+    def save(self, history: list[dict]) -> None:
+        self.metrics["epochs"] = history
+        save_artefact(Artefact(self.net, self.weights, self.thresholds, self.metrics),
+                      self.out)
 
 
 def evaluate(artefact: str | Path, dataset: str | None = None, data_dir: str | None = None,
@@ -213,10 +188,3 @@ def evaluate(artefact: str | Path, dataset: str | None = None, data_dir: str | N
                            copies)
     return {"artefact": str(artefact), "dataset": dataset, "data_dir": data_dir, "split": split,
             **res}
-
-
-def _bar(enabled: bool, total: int, initial: int, desc: str):
-    if not enabled:
-        return None
-    from tqdm import tqdm
-    return tqdm(total=total, initial=max(initial, 0), desc=desc, unit="epoch")

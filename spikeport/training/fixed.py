@@ -24,144 +24,108 @@ from pathlib import Path
 
 import numpy as np
 
-from spikeport import seeds
+from spikeport.backends.base import DEFAULT_FIXED, backend_names, get_backend
+from spikeport.converters.run_folder import FIXED, convert
 from spikeport.errors import DataError
+from spikeport.flow.batch import Split
+from spikeport.flow.fixed import FixedNetwork
 from spikeport.io import atomic_write_json
+from spikeport.models.inputs import default_dataset, encode_batch, load_split
+from spikeport.models.readout import predict
+from spikeport.models.spec import load_spec
+from spikeport.provenance import provenance
+from spikeport.training.loop import epoch_batch, run_epochs
 
 
 def train_fixed(source: str | Path, out: str | Path, dataset: str | None = None,
                 data_dir: str | None = None, epochs: int = 1, train_samples: int | None = None,
                 eval_samples: int | None = None, progress: bool = True, resume: bool = True,
-                options=None) -> dict:
-    """`spikeport train --backend emulator`; returns the metrics also written to
-    ``OUT/metrics.json``. ``source``: spec, zoo name or Brian2 artefact (converted with
-    ``options``, a :class:`~spikeport.converters.quantize.QuantizeOptions`); with ``resume``
-    and a fixed-point training already in ``out``, it continues up to ``epochs``."""
-    from spikeport.converters.run_folder import FIXED, convert
-    from spikeport.flow.fixed import FixedNetwork
-    from spikeport.models.inputs import default_dataset
-    from spikeport.models.spec import load_spec
-    from spikeport.provenance import provenance
-    from spikeport.training.brian2 import load_split
-
+                options=None, backend: str = DEFAULT_FIXED, timeout: float | None = None) -> dict:
+    """`spikeport train --backend emulator` (or any fixed-point backend); returns the metrics
+    also written to ``OUT/metrics.json``. ``source``: spec, zoo name or Brian2 artefact
+    (converted with ``options``, a :class:`~spikeport.converters.quantize.QuantizeOptions`);
+    with ``resume`` and a fixed-point training already in ``out``, it continues up to
+    ``epochs``."""
     out = Path(out)
     metrics_file = out / "metrics.json"
     # the metrics saved inside OUT/fixed/ move with the network they describe (see _save)
     inner = out / FIXED / "metrics.json"
     if resume and inner.is_file() and (out / FIXED / "network.json").is_file():
         metrics = json.loads(inner.read_text())
-        if metrics.get("backend") != "emulator":
+        if metrics.get("backend") not in backend_names("fixed"):
             raise DataError(f"{out}: holds a {metrics.get('backend', 'brian2')} training, not a "
                             "fixed-point one; choose another -o or --restart")
     else:
         convert(source, out, options)
-        metrics = {"backend": "emulator", "source": str(source)}
+        metrics = {"backend": backend, "source": str(source)}
     net = load_spec(out / "spec.yaml")
     fixed = FixedNetwork.load(out / FIXED)
     if net.readout is None:
         raise DataError(f"{source}: training needs a readout population to score accuracy")
     dataset = dataset or metrics.get("dataset") or default_dataset(net)
     train_split = load_split(net, dataset, data_dir, "train", train_samples)
-    evals = encode_evals(net, dataset, data_dir, eval_samples)
+    evals = {s: load_split(net, dataset, data_dir, s, eval_samples) for s in ("val", "test")}
     metrics.update({"network": net.name, "dataset": dataset, "data_dir": data_dir,
                     "seed": net.seed,
                     "splits": {"train": int(len(train_split.y)),
-                               **{s: int(len(v.labels)) for s, v in evals.items()}},
+                               **{s: int(len(v.y)) for s, v in evals.items()}},
                     "input_spikes": "as the Brian2 trainer: evaluation encodes with the spec "
                                     "seed; training epoch e with seeds.int_seed(seed, "
                                     "INPUT_SPIKES, e)",
                     "provenance": provenance(net, spec=str(source))})
-    history = list(metrics.get("epochs", []))
-    if not history:
-        row = {"epoch": 0}
-        for s, split in evals.items():
-            row[f"{s}_accuracy"] = evaluate_fixed(net, fixed, split)["accuracy"]
-        history.append(row)
-    start = len(history)
-    bar = None
-    if progress:
-        from tqdm import tqdm
-        bar = tqdm(total=epochs, initial=max(start - 1, 0), desc="epochs (fixed point)",
-                   unit="epoch")
-    try:
-        for epoch in range(start, epochs + 1):
-            fixed, row, res = learn_epoch(net, fixed, train_split, evals, dataset, epoch,
-                                          emulator_runner(progress))
-            row["learning_ops"] = res.ops.to_json()
-            history.append(row)
-            metrics["epochs"] = history
-            _save(out, fixed, metrics)
-            if bar is not None:
-                bar.set_postfix(val=f"{row['val_accuracy']:.3f}")
-                bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
+    learner = FixedLearner(net, fixed, dataset, get_backend(backend, timeout=timeout),
+                           progress=progress, out=out, metrics=metrics)
+    history = run_epochs(learner, train_split, evals, epochs, metrics.get("epochs", []),
+                         progress=progress, desc="epochs (fixed point)")
     metrics["epochs"] = history
-    if start > epochs or not metrics_file.is_file():
+    if not metrics_file.is_file():
         atomic_write_json(metrics_file, metrics)
     return metrics
 
 
-def emulator_runner(progress: bool = False):
-    """``(fixed, inputs, teacher, learn, labels) → RunResult`` on the emulator."""
-    from spikeport.backends.emulator import run_emulator
+class FixedLearner:
+    """A fixed-point network learning on a fixed-point backend, as a learner of
+    :func:`~spikeport.training.loop.run_epochs`: each epoch is one chip session (the learned
+    integer weights and thresholds are loaded back for the next one, with Lava's load-time
+    truncation); evaluation runs with learning off and no teaching spikes. With ``out``, the
+    learned network and the metrics are committed after every epoch (:func:`_save`)."""
 
-    def run(fixed, inputs, teacher, learn, labels=None):
-        return run_emulator(fixed, inputs, teacher, learn=learn, progress=progress and learn,
-                            labels=labels)
+    def __init__(self, net, fixed, dataset: str, backend, progress: bool = False,
+                 out: Path | None = None, metrics: dict | None = None):
+        self.net, self.fixed, self.dataset, self.backend = net, fixed, dataset, backend
+        self.progress, self.out, self.metrics = progress, out, metrics
+        self.last = None                 # the last learning run's RunResult
+        self._encoded: dict = {}         # evaluation split -> its Batch (the spec's seed)
 
-    return run
+    def learn(self, split: Split, epoch: int) -> dict:
+        batch = epoch_batch(self.net, split, self.dataset, epoch)
+        t0 = time.perf_counter()
+        res = self.backend.run(self.fixed, batch, learn=True, progress=self.progress)
+        train_time = time.perf_counter() - t0
+        self.fixed = self.fixed.with_learned(weights=res.weights, thresholds=res.thresholds)
+        self.last = res
+        return {"train_accuracy_while_learning":
+                float((predict(self.net, res) == batch.labels).mean()),
+                "train_time_s": train_time, "learning_ops": res.ops.to_json()}
 
+    def evaluate(self, split: Split) -> dict:
+        key = (split.name, len(split))
+        if key not in self._encoded:
+            self._encoded[key] = encode_batch(self.net, split.X, split.y, split.ids,
+                                              self.dataset, split.name)
+        return evaluate_fixed(self.net, self.fixed, self._encoded[key], self.backend)
 
-def learn_epoch(net, fixed, train_split, evals: dict, dataset: str, epoch: int,
-                runner=None):
-    """One fixed-point training epoch: the training split in the epoch's seeded order with
-    the epoch's input noise, learning on (``runner(fixed, inputs, teacher, learn, labels)``: the
-    emulator by default, or Lava), then ``evals`` (split name → encoded
-    :class:`~spikeport.flow.batch.Batch`) scored with learning off and no teaching spikes.
-    Returns the learned network, the epoch's metrics row and the learning run's result."""
-    from spikeport.models.inputs import encode_batch
-    from spikeport.models.readout import predict
-
-    runner = runner or emulator_runner()
-    order = seeds.rng(net.seed, seeds.SHUFFLE, epoch).permutation(len(train_split.y))
-    batch = encode_batch(net, train_split.X[order], train_split.y[order],
-                         train_split.ids[order], dataset, "train",
-                         seed=seeds.int_seed(net.seed, seeds.INPUT_SPIKES, epoch))
-    t0 = time.perf_counter()
-    res = runner(fixed, batch.inputs, batch.teacher, True, batch.labels)
-    train_time = time.perf_counter() - t0
-    fixed = fixed.with_learned(weights=res.weights, thresholds=res.thresholds)
-    row = {"epoch": epoch,
-           "train_accuracy_while_learning": float((predict(net, res) == batch.labels).mean()),
-           "train_time_s": train_time, "train_samples_per_s": len(order) / train_time}
-    for s, b in evals.items():
-        ev = evaluate_fixed(net, fixed, b, runner)
-        row[f"{s}_accuracy"] = ev["accuracy"]
-        row[f"{s}_rates_hz"] = ev["rates_hz"]
-    return fixed, row, res
+    def save(self, history: list[dict]) -> None:
+        if self.out is not None:
+            self.metrics["epochs"] = history
+            _save(self.out, self.fixed, self.metrics)
 
 
-def encode_evals(net, dataset: str, data_dir, samples: int | None) -> dict:
-    """The validation and test splits, encoded with the spec's seed (as ``simulate``)."""
-    from spikeport.models.inputs import encode_batch
-    from spikeport.training.brian2 import load_split
-
-    out = {}
-    for s in ("val", "test"):
-        sp = load_split(net, dataset, data_dir, s, samples)
-        out[s] = encode_batch(net, sp.X, sp.y, sp.ids, dataset, s)
-    return out
-
-
-def evaluate_fixed(net, fixed, batch, runner=None) -> dict:
-    """Accuracy of a fixed-point network on an encoded batch (learning off, no teaching
-    spikes: a teacher drive would hand inference the labels)."""
-    from spikeport.models.readout import predict
-
-    runner = runner or emulator_runner()
-    res = runner(fixed, batch.inputs, None, False, None)
+def evaluate_fixed(net, fixed, batch, backend=None) -> dict:
+    """Accuracy of a fixed-point network on an encoded batch (learning off: the backend keeps
+    the teaching spikes from inference, a teacher drive would hand it the labels)."""
+    backend = backend or get_backend(DEFAULT_FIXED)
+    res = backend.run(fixed, batch, learn=False)
     pred = predict(net, res)
     return {"accuracy": float((pred == batch.labels).mean()), "samples": int(len(pred)),
             "rates_hz": {p: float(np.mean(s) / net.dt) for p, s in res.spikes.items()},
@@ -172,8 +136,6 @@ def _save(out: Path, fixed, metrics: dict) -> None:
     """Replace OUT/fixed with the learned network and its metrics (one directory rename: a
     run killed at any point resumes from a network and metrics of the same epoch); then
     OUT/metrics.json for people."""
-    from spikeport.converters.run_folder import FIXED
-
     tmp = out / (FIXED + ".tmp")
     if tmp.exists():
         shutil.rmtree(tmp)

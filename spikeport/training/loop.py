@@ -18,8 +18,9 @@ What the loop owns, so that no learner writes it again:
 
 A learner is any object with::
 
-    learn(split: Split, epoch: int) -> dict      # one epoch of learning; the row's training part
-                                                 # (may include its own "train_time_s")
+    learn(split: Split, epoch: int) -> dict      # one epoch of learning: its train_* fields
+                                                 # (may include its own "train_time_s"), then
+                                                 # any others (written after the evaluation)
     evaluate(split: Split) -> dict               # learning off: {"accuracy", ...}
     save(history: list[dict]) -> None            # commit state + history (optional: no-op)
 """
@@ -55,48 +56,55 @@ def epoch_batch(net, split: Split, dataset: str, epoch: int) -> Batch:
                         split.name, seed=epoch_input_seed(net.seed, epoch))
 
 
-def evaluation_row(learner, evals: dict[str, Split]) -> dict:
-    """``{split}_accuracy`` (and ``{split}_rates_hz`` when the learner reports rates)."""
+def evaluation_row(learner, evals: dict[str, Split], rates: bool = True) -> dict:
+    """``{split}_accuracy`` (and ``{split}_rates_hz`` when the learner reports rates and
+    ``rates``; the untrained network's row 0 carries accuracies only)."""
     row = {}
     for name, split in evals.items():
         ev = learner.evaluate(split)
         row[f"{name}_accuracy"] = ev["accuracy"]
-        if "rates_hz" in ev:
+        if rates and "rates_hz" in ev:
             row[f"{name}_rates_hz"] = ev["rates_hz"]
     return row
 
 
 def run_epochs(learner, train: Split, evals: dict[str, Split], epochs: int,
                history: list[dict] | None = None, *, evaluate_initial: bool = True,
-               stop: Callable[[dict], bool] | None = None, progress: bool = False,
-               desc: str = "epochs") -> list[dict]:
+               stop: Callable[[dict], bool] | None = None, evaluate_last: bool = True,
+               progress: bool = False, desc: str = "epochs") -> list[dict]:
     """Train ``learner`` until ``epochs`` epochs are done; returns the history of rows.
 
     ``history``: rows of epochs already done (resume); row 0 is the untrained network's
     evaluation when ``evaluate_initial``. Each new row: ``epoch``, the learner's training
     fields, ``train_time_s``, ``train_samples_per_s`` and the evaluation of every split in
-    ``evals``. ``stop(row)`` true ends the loop after that epoch."""
+    ``evals``. ``stop(row)`` true ends the loop after that epoch. ``evaluate_last=False``
+    skips the evaluation after the final epoch (a caller that only evaluates to decide whether
+    to stop early)."""
     history = list(history or [])
     if evaluate_initial and not history:
-        history.append({"epoch": 0, **evaluation_row(learner, evals)})
+        history.append({"epoch": 0, **evaluation_row(learner, evals, rates=False)})
         learner_save(learner, history)
     done = history[-1]["epoch"] if history else 0
     bar = _bar(progress, epochs, done, desc)
     try:
         for epoch in range(done + 1, epochs + 1):
             t0 = time.perf_counter()
-            row = {"epoch": epoch, **learner.learn(train, epoch)}
+            learned = learner.learn(train, epoch)
+            row = {"epoch": epoch, **{k: v for k, v in learned.items() if k.startswith("train_")}}
             # the learner may time its learning run alone (without encoding the inputs)
             row.setdefault("train_time_s", time.perf_counter() - t0)
             row["train_samples_per_s"] = len(train) / max(row["train_time_s"], 1e-9)
-            row.update(evaluation_row(learner, evals))
+            if evaluate_last or epoch < epochs:
+                row.update(evaluation_row(learner, evals))
+            # the learner's other fields (e.g. the learning run's op counts) close the row
+            row.update({k: v for k, v in learned.items() if k not in row})
             history.append(row)
             learner_save(learner, history)
             if bar is not None:
                 if "val_accuracy" in row:
                     bar.set_postfix(val=f"{row['val_accuracy']:.3f}")
                 bar.update(1)
-            if stop is not None and stop(row):
+            if stop is not None and epoch < epochs and stop(row):
                 break
     finally:
         if bar is not None:
