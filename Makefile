@@ -16,7 +16,7 @@ STAMP  := $(VENV)/.installed
 # the interpreter the venv is (or will be) built from; empty when none fits
 BASE_PYTHON := $(shell scripts/find_python.sh $(PYTHON))
 
-.PHONY: all demo test lint lava venv clean check-python
+.PHONY: all demo test lint imports lava venv clean check-python
 
 all: test
 
@@ -45,10 +45,14 @@ demo: venv
 	$(VENV)/bin/spikeport demo
 
 test: venv
+	$(VENV)/bin/lint-imports --no-cache
 	SPIKEPORT_REQUIRE_LAVA=1 $(PY) -m pytest -q -p no:cacheprovider
 
 lint: venv
 	$(VENV)/bin/ruff check spikeport tests benchmarks scripts
+
+imports: venv
+	$(VENV)/bin/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) build *.egg-info
