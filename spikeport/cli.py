@@ -128,6 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sbp-epoch", choices=("sample", "step"), default="sample",
                    help="SBP learning epoch on Lava: once per sample, as a chip would "
                         "(default), or every step (exact eligibility traces, costlier)")
+    p.add_argument("--weight-exp", type=int, default=None, metavar="E",
+                   help="pin every projection's weight exponent to E in -8..7 (default: each "
+                        "the smallest that holds its range); 0 gives integer weights in "
+                        "threshold units, which export-netx needs")
     p.set_defaults(func=_cmd_convert)
 
     p = sub.add_parser(
@@ -357,6 +361,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_export_nir)
 
     # [parsers: nir (issue 9)]
+
+    # [parsers: interop (issue 23)]
+    p = sub.add_parser(
+        "export-netx", help="export a converted run's network as a lava-dl netx HDF5 file",
+        description="Write RUN/fixed (or RUN/fixed_learned with --learned) as the HDF5 file "
+                    "lava-dl's netx loads (lava.lib.dl.netx.hdf5.Network) to run inference on "
+                    "Loihi 2 or Lava: layer 0 the input, then one dense layer + CUBA neurons "
+                    "per population, with the current integer weights (effective values in "
+                    "vThMant units: mantissa after Lava's first-step truncation, shifted by "
+                    "weight_exp), vThMant = vth, iDecay = du + 1, vDecay = dv, bias / 64. "
+                    "Learning rules, SBP relays, NACA's dopamine source, homeostasis and the "
+                    "teacher are left out with a note each. Refused with one line naming the "
+                    "layer: anything but a feed-forward chain from one input, per-neuron "
+                    "thresholds, weights beyond 8 bits after scaling, a negative weight_exp "
+                    "that floors sums.",
+        epilog="Each dense layer adds one step of delay, as in spikeport: an input spike at "
+               "step t reaches layer k at step t + k. scripts/interop/run.sh loads the file "
+               "with netx in a Python 3.10 side environment and checks its spikes on Lava "
+               "against the emulator's.")
+    p.add_argument("run", metavar="RUN", help="run directory written by convert, deploy or "
+                                              "train --backend emulator")
+    p.add_argument("-o", "--out", required=True, metavar="FILE.h5", help="netx file to write")
+    p.add_argument("--learned", action="store_true",
+                   help="export RUN/fixed_learned (after 'spikeport run RUN --learn')")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=_cmd_export_netx)
     p = sub.add_parser(
         "continual", help="class-incremental learning: a spec (e.g. NACA) vs SGD, EWC and "
                           "nearest-class-mean baselines",
@@ -539,7 +569,8 @@ def _cmd_convert(args) -> int:
     from spikeport.converters.quantize import QuantizeOptions, format_report
     from spikeport.deploy import convert
 
-    report = convert(args.source, args.out, QuantizeOptions(sbp_epoch=args.sbp_epoch))
+    report = convert(args.source, args.out, QuantizeOptions(sbp_epoch=args.sbp_epoch,
+                                                            weight_exp=args.weight_exp))
     print(format_report(report))
     print(f"\nfixed-point network: {args.out}/fixed")
     return 0
@@ -669,6 +700,16 @@ def _cmd_export_nir(args) -> int:
 
 
 # [commands: nir (issue 9)]
+
+# [commands: interop (issue 23)]
+
+def _cmd_export_netx(args) -> int:
+    from spikeport.converters.netx import export_netx_run, format_netx
+
+    summary = export_netx_run(args.run, args.out, learned=args.learned)
+    print(json.dumps(summary, indent=2) if args.json else format_netx(summary))
+    return 0
+
 
 def _float_pair(text: str) -> tuple[float, float]:
     try:
