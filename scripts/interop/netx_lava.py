@@ -76,7 +76,7 @@ def main(argv=None) -> int:
     for i, d in enumerate(data):
         out[f"layer{i + 1}"] = (d.T.reshape(n_samples, steps, -1) != 0)
     meta = {"samples": n_samples, "steps": steps, "wall_s": wall,
-            "layers": [list(layer.out.shape) for layer in net.layers],
+            "layers": [[int(x) for x in layer.out.shape] for layer in net.layers],
             "netx_table": str(net)}
     out["meta_json"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     np.savez_compressed(args.out, **out)
