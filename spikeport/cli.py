@@ -598,6 +598,11 @@ def _cmd_run(args) -> int:
         print(f"  {pop}: {rate:.1f} Hz")
     if "learned_network" in summary:
         print(f"learned network: {summary['learned_network']} (run it with --learned)")
+    if summary.get("neurobench"):
+        from spikeport.analysis.neurobench import format_neurobench
+
+        print()
+        print(format_neurobench(summary["neurobench"]))
     return 0
 
 

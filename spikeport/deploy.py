@@ -123,6 +123,12 @@ def run_fixed(out: str | Path, learn: bool = False, samples: int = 100,
         pred = predict(net, result)
         key = "accuracy_while_learning" if learn else "accuracy"
         summary[key] = float((pred == batch.labels).mean())
+    from spikeport.analysis.neurobench import neurobench_report, syn_ops_from_counters
+
+    summary["neurobench"] = neurobench_report(  # NeuroBench names, per sample (issue 23)
+        fixed, result.spikes, batch.inputs,
+        summary.get("accuracy", summary.get("accuracy_while_learning")), learn,
+        syn_ops_from_counters(result.ops))
     arrays = {f"spikes/{k}": v for k, v in result.spikes.items()}
     arrays.update({f"input/{k}": v for k, v in batch.inputs.items()})
     arrays["labels"] = batch.labels
@@ -205,6 +211,11 @@ def format_deploy(s: dict) -> str:
         for p, c in s["spike_count_correlation"].items():
             lines.append(f"| {p} | {c:.3f} | {s['lava']['rates_hz'].get(p, 0):.1f} |")
     lines += ["", f"Lava: {s['lava']['steps_per_s']:.0f} steps/s; total {s['wall_time_s']:.0f} s."]
+    if s["lava"].get("neurobench"):
+        from spikeport.analysis.neurobench import format_neurobench
+
+        lines += ["", "## NeuroBench metrics (Lava inference)", "",
+                  format_neurobench(s["lava"]["neurobench"])]
     if s.get("energy"):
         from spikeport.hw_profiles.energy import format_energy_digest
 

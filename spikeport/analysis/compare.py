@@ -756,6 +756,11 @@ def compare(source: str | Path, out: str | Path, options: CompareOptions | None 
     if not learn_phase:
         report["learn_skipped"] = ("--no-learn" if not opts.learn else
                                    "no projection of this network learns on the fixed point")
+    # NeuroBench names and definitions, per sample, for the fixed-point inference (issue 23)
+    from spikeport.analysis.neurobench import neurobench_report
+
+    report["neurobench"] = neurobench_report(fixed, infer_recs["fixed"].spikes, test.inputs,
+                                             infer["accuracy"].get("fixed"))
     report["gates"] = check_gates(gates, report, pops, [p.name for p in net.projections])
     report["passed"] = all(g["passed"] for g in report["gates"])
     report["gate_metrics"] = sorted(gate_metrics(report))
@@ -1146,6 +1151,11 @@ def format_compare(r: dict) -> str:
         for g in r["gates"]:
             lines.append(f"| `{g['gate']}` | {g['metric']} | {_f(g['value'], '.4f')} | "
                          f"{'pass' if g['passed'] else '**FAIL**'} |")
+    if r.get("neurobench"):
+        from spikeport.analysis.neurobench import format_neurobench
+
+        lines += ["", "## NeuroBench metrics (fixed-point inference)", "",
+                  format_neurobench(r["neurobench"])]
     lines += ["", f"Wall time {r['wall_time_s']:.0f} s (Brian2 target {r['brian2_target']})."]
     return "\n".join(lines)
 
