@@ -36,7 +36,7 @@ def cmd_inputs(args) -> int:
         print(f"error: {args.run}/emulator_infer.npz: {len(keys)} input populations; netx takes 1",
               file=sys.stderr)
         return 2
-    np.savez_compressed(args.out, input=arrays[keys[0]].astype(bool))
+    np.savez_compressed(args.out, input=arrays[keys[0]].astype(bool), labels=arrays["labels"])
     print(f"wrote {args.out}: {keys[0]} {arrays[keys[0]].shape}")
     return 0
 
@@ -99,6 +99,69 @@ def cmd_compare(args) -> int:
     return 0 if all_equal else 1
 
 
+def cmd_neurobench(args) -> int:
+    """spikeport's native NeuroBench metrics of the emulator run beside neurobench's own."""
+    from spikeport.analysis.neurobench import footprint_bytes, from_run
+    from spikeport.converters.quantize import FixedNetwork
+
+    run = Path(args.run)
+    nb = json.loads(Path(args.nb).read_text())
+    theirs = nb["results"]
+    native = from_run(run, "emulator", "infer")
+    summary = json.loads((run / "emulator_infer.json").read_text())
+    fixed = FixedNetwork.load(run / Path(summary["fixed_network"]).name)
+    ours = {**native["static"], **native["workload"]}
+    rows = {}
+
+    def row(name, a, b, tol=1e-9, note=None):
+        ok = a is not None and b is not None and abs(float(a) - float(b)) <= tol * max(
+            1.0, abs(float(b)))
+        rows[name] = {"spikeport": a, "neurobench": b, "equal": bool(ok)}
+        if note:
+            rows[name]["note"] = note
+
+    row("ParameterCount", ours["ParameterCount"], theirs["ParameterCount"])
+    row("ConnectionSparsity", round(ours["ConnectionSparsity"], 4), theirs["ConnectionSparsity"],
+        note="neurobench rounds to 4 decimals")
+    fp32 = footprint_bytes(fixed, weight_bytes=4)
+    state = fp32 - sum(p.weights.size for p in fixed.projections) * 4
+    row("Footprint (float32 weights)", fp32 - state,
+        theirs["Footprint"] - nb["wrapper"]["snntorch_buffers_bytes"],
+        note=f"neurobench counts the wrapper's torch tensors: float32 Linear weights plus "
+             f"{nb['wrapper']['snntorch_buffers_bytes']} bytes of snnTorch neuron buffers; "
+             f"spikeport's Footprint ({ours['Footprint']} bytes) counts the fixed-point storage "
+             f"(1-2 bytes a weight) and {state} bytes of neuron state and parameters")
+    row("ClassificationAccuracy", ours["ClassificationAccuracy"],
+        theirs["ClassificationAccuracy"], tol=1e-6, note="neurobench returns float32")
+    row("ActivationSparsity", ours["ActivationSparsity"], theirs["ActivationSparsity"])
+    row("MembraneUpdates", ours["MembraneUpdates"], theirs["MembraneUpdates"],
+        note="spikeport replays v with its integer kernels; neurobench compares the v that "
+             "Lava's Monitor recorded in the netx run")
+    for k in ("Effective_ACs", "Effective_MACs", "Dense"):
+        row(f"SynapticOperations.{k}", ours["SynapticOperations"][k],
+            theirs["SynapticOperations"][k])
+    row("syn_ops counter vs Effective_ACs", native.get("syn_ops_counter_per_sample"),
+        theirs["SynapticOperations"]["Effective_ACs"],
+        note="spikeport's energy-model counter (spikes x stored nonzero fan-out)")
+    result = {
+        "what": "spikeport's native NeuroBench-named metrics (emulator run) vs the neurobench "
+                "package's own metrics on a torch wrapper replaying the netx run on Lava "
+                "(the same spikes, checked equal in interop_netx.json), per sample",
+        "network": summary.get("network"), "samples": native["samples"],
+        "neurobench": {"version": nb["neurobench_version"], "torch": nb["torch_version"],
+                       "batch_size": nb["batch_size"]},
+        "all_equal": all(r["equal"] for r in rows.values()), "metrics": rows,
+        "spikeport_native": native, "neurobench_results": theirs,
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
+    }
+    Path(args.out).write_text(json.dumps(result, indent=2, default=float) + "\n")
+    for name, r in rows.items():
+        print(f"{name}: spikeport {r['spikeport']}, neurobench {r['neurobench']} "
+              f"{'equal' if r['equal'] else 'DIFFERENT'}")
+    print(f"wrote {args.out}")
+    return 0 if result["all_equal"] else 1
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -113,6 +176,11 @@ def main(argv=None) -> int:
     p.add_argument("-o", "--out", required=True)
     p.add_argument("--side-env", default="", help="versions of the side environment (text)")
     p.set_defaults(func=cmd_compare)
+    p = sub.add_parser("neurobench")
+    p.add_argument("run")
+    p.add_argument("nb", help="neurobench_check.py's JSON")
+    p.add_argument("-o", "--out", required=True)
+    p.set_defaults(func=cmd_neurobench)
     args = ap.parse_args(argv)
     return args.func(args)
 

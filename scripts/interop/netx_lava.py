@@ -5,7 +5,8 @@ spikeport. usage:
 
     python netx_lava.py NET.h5 INPUTS.npz -o SPIKES.npz [--samples N]
 
-INPUTS.npz holds ``input`` (n_samples, steps, n_in) spikes (bool). Every sample starts from a
+INPUTS.npz holds ``input`` (n_samples, steps, n_in) spikes (bool). SPIKES.npz gets each
+layer's spikes ``layer{k}`` and membrane potential ``v{k}`` (n_samples, steps, n). Every sample starts from a
 clean state, as spikeport's samples do: after each sample's ``steps`` the script zeroes every
 layer's u and v and each Dense layer's buffer (the input computed on the last step, which would
 arrive one step later). netx's own ``reset_interval`` is not used: it resets layer k k steps
@@ -39,6 +40,7 @@ def main(argv=None) -> int:
     from lava.magma.core.run_configs import Loihi2SimCfg
     from lava.proc.io.sink import RingBuffer as Sink
     from lava.proc.io.source import RingBuffer as Source
+    from lava.proc.monitor.process import Monitor
 
     spk_in = np.load(args.inputs)["input"].astype(bool)
     if args.samples is not None:
@@ -56,6 +58,11 @@ def main(argv=None) -> int:
         sink = Sink(shape=layer.out.shape, buffer=total)
         layer.out.connect(sink.a_in)
         sinks.append(sink)
+    monitors = []  # each layer's v (read after the reset, as Lava's Monitor reads Vars)
+    for layer in net.layers:
+        mon = Monitor()
+        mon.probe(layer.neuron.v, total)
+        monitors.append(mon)
     cfg = Loihi2SimCfg(select_tag="fixed_pt")
     t0 = time.perf_counter()
     try:
@@ -69,12 +76,14 @@ def main(argv=None) -> int:
                 print(f"netx on Lava: {k + 1}/{n_samples} samples "
                       f"({time.perf_counter() - t0:.0f} s)", flush=True)
         data = [s.data.get() for s in sinks]
+        volts = [m.get_data()[layer.neuron.name]["v"] for m, layer in zip(monitors, net.layers)]
     finally:
         net.stop()
     wall = time.perf_counter() - t0
     out = {}
     for i, d in enumerate(data):
         out[f"layer{i + 1}"] = (d.T.reshape(n_samples, steps, -1) != 0)
+        out[f"v{i + 1}"] = np.asarray(volts[i]).reshape(n_samples, steps, -1).astype(np.int64)
     meta = {"samples": n_samples, "steps": steps, "wall_s": wall,
             "layers": [[int(x) for x in layer.out.shape] for layer in net.layers],
             "netx_table": str(net)}

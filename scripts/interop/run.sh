@@ -42,3 +42,9 @@ echo "== netx on Lava ($samples test digits, sample by sample)"
 versions=$("$side/bin/python" -c "import importlib.metadata as m, sys; print('python', sys.version.split()[0], *[f'{p} {m.version(p)}' for p in ('lava-dl', 'lava-nc', 'torch', 'neurobench')])")
 "$PY" "$here/check_netx.py" compare "$run" "$work/digits_learned.h5" "$work/netx_spikes.npz" \
     -o benchmarks/results/interop_netx.json --side-env "$versions"
+
+echo "== NeuroBench $("$side/bin/python" -c 'import importlib.metadata as m; print(m.version("neurobench"))') on a torch wrapper replaying the netx run"
+"$side/bin/python" "$here/neurobench_check.py" "$work/digits_learned.h5" "$work/inputs.npz" \
+    "$work/netx_spikes.npz" -o "$work/neurobench_package.json"
+"$PY" "$here/check_netx.py" neurobench "$run" "$work/neurobench_package.json" \
+    -o benchmarks/results/interop_neurobench.json
