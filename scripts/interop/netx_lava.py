@@ -6,11 +6,13 @@ spikeport. usage:
     python netx_lava.py NET.h5 INPUTS.npz -o SPIKES.npz [--samples N]
 
 INPUTS.npz holds ``input`` (n_samples, steps, n_in) spikes (bool). SPIKES.npz gets each
-layer's spikes ``layer{k}`` and membrane potential ``v{k}`` (n_samples, steps, n). Every sample starts from a
-clean state, as spikeport's samples do: after each sample's ``steps`` the script zeroes every
-layer's u and v and each Dense layer's buffer (the input computed on the last step, which would
-arrive one step later). netx's own ``reset_interval`` is not used: it resets layer k k steps
-late, following the pipeline, while spikeport resets every layer at the sample boundary.
+layer's spikes ``layer{k}`` and membrane potential ``v{k}`` (n_samples, steps, n).
+
+Every sample starts from a clean state, as spikeport's samples do: after each sample's
+``steps`` the script zeroes every layer's u and v and each Dense layer's buffer (the input
+computed on the last step, which would arrive one step later). netx's own ``reset_interval``
+is not used: it resets layer k k steps late, following the pipeline, while spikeport resets
+every layer at the sample boundary.
 
 Alignment: Lava's RingBuffer sends column t-1 at time step t, and the sink stores what it
 receives at time step t in column t-1, so column i of every array is sample step i. An input
