@@ -207,6 +207,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=("lava", "emulator"), default=None,
                    help="whose run summaries to price (default: Lava's, else the emulator's; "
                         "both count the same operations)")
+    p.add_argument("--second-opinion", choices=("sanafe",), default=None,
+                   help="also replay the inference run's input spikes on SANA-FE's Loihi "
+                        "description (optional package sanafe, GPL-3.0), check its spike "
+                        "rasters against the run's, and print its joules per sample beside "
+                        "spikeport's ranges; writes OUT/sanafe.json and OUT/sanafe.md")
+    p.add_argument("--sanafe-connections", choices=("sparse", "dense"), default="sparse",
+                   help="SANA-FE synapses: sparse = nonzero weights only, as spikeport counts "
+                        "(default); dense = every matrix entry, zeros included")
+    p.add_argument("--sanafe-samples", type=_positive_int, default=None, metavar="N",
+                   help="replay only the first N samples on SANA-FE (default: all of the run)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=_cmd_energy)
 
@@ -620,12 +630,27 @@ def _cmd_deploy(args) -> int:
 def _cmd_energy(args) -> int:
     from spikeport.hw_profiles.energy import format_energy, write_energy
 
+    if args.second_opinion == "sanafe":
+        from spikeport.hw_profiles.sanafe import import_sanafe
+
+        import_sanafe()  # a missing optional package fails before any work
     report = write_energy(args.out, profiles=tuple(args.profile or ("loihi1", "loihi2")),
                           baselines=not args.no_baselines, threshold=args.threshold,
                           data_dir=args.data_dir, backend=args.backend)
+    second = None
+    if args.second_opinion == "sanafe":  # issue 23
+        from spikeport.hw_profiles.sanafe import write_second_opinion
+
+        second = write_second_opinion(args.out, report, backend=args.backend,
+                                      connections=args.sanafe_connections,
+                                      samples=args.sanafe_samples, progress=not args.json)
+        report["second_opinion"] = {k: v for k, v in second.items() if k != "markdown"}
     print(json.dumps(report, indent=2) if args.json else format_energy(report))
     if not args.json:
-        print(f"\nwritten: {', '.join(report['files'].values())}")
+        if second is not None:
+            print("\n" + second["markdown"])
+        print(f"\nwritten: {', '.join(report['files'].values())}"
+              + (", sanafe.json, sanafe.md" if second is not None else ""))
     return 0
 
 

@@ -22,7 +22,7 @@ def _chain(w1, w2, vth1, vth2, steps, du=4095, dv=4095, mode2="excitatory"):
     b = FixedPopulation("b", w2.shape[1], scale=1.0, du=du, dv=dv, vth=vth2)
     p1 = FixedProjection("in->a", "in", "a", "excitatory", 0, 1.0, w1, np.ones_like(w1, bool))
     p2 = FixedProjection("a->b", "a", "b", mode2, 0, 1.0, w2, np.ones_like(w2, bool))
-    return FixedNetwork("hand", 0.001, steps, 0, False, 0, (("in", w1.shape[0]),), (a, b),
+    return FixedNetwork("hand", 0.001, steps, 0, True, 0, (("in", w1.shape[0]),), (a, b),
                         (p1, p2))
 
 

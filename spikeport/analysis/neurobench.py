@@ -123,6 +123,8 @@ def membrane_updates(fixed, spikes: dict, inputs: dict) -> tuple[float | None, s
     n_samples, steps = first.shape[:2]
     if fixed.rest_steps:
         return None, "samples with a rest gap are not replayed"
+    if not fixed.reset:
+        return None, "state carries over between samples (reset off): not replayed"
     names = {n for n, _ in fixed.inputs}
     known = {k: np.asarray(v) != 0 for k, v in inputs.items()}
     order, left = [], [p.name for p in fixed.populations]
