@@ -48,3 +48,13 @@ echo "== NeuroBench $("$side/bin/python" -c 'import importlib.metadata as m; pri
     "$work/netx_spikes.npz" -o "$work/neurobench_package.json"
 "$PY" "$here/check_netx.py" neurobench "$run" "$work/neurobench_package.json" \
     -o benchmarks/results/interop_neurobench.json
+
+echo "== SANA-FE's Loihi on the same inference (optional: spikeport[sanafe])"
+if "$PY" -c "import sanafe" >/dev/null 2>&1; then
+  sp energy "$run" --backend emulator --no-baselines --second-opinion sanafe \
+      > "$work/energy_sanafe.txt"
+  cp "$run/sanafe.json" benchmarks/results/interop_sanafe.json
+  sed -n '/Second opinion/,/^Components/p' "$work/energy_sanafe.txt"
+else
+  echo "sanafe not installed in $PY's environment: skipped"
+fi
