@@ -397,6 +397,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="export RUN/fixed_learned (after 'spikeport run RUN --learn')")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=_cmd_export_netx)
+
+    p = sub.add_parser(
+        "report", help="one self-contained HTML page for a run folder",
+        description="Write RUN/report.html: the key numbers of every report the folder holds "
+                    "(deploy, run summaries with their NeuroBench metrics, compare, energy and "
+                    "SANA-FE's second opinion, quantization, continual, sweep), then each "
+                    "Markdown report rendered, then every figure. Plots are embedded as data "
+                    "URIs and paths are relative to the folder, so the page can be sent or "
+                    "archived on its own.")
+    p.add_argument("run", metavar="RUN", help="a run, compare, continual or sweep folder")
+    p.add_argument("-o", "--out", default=None, metavar="FILE.html",
+                   help="where to write the page (default: RUN/report.html)")
+    p.set_defaults(func=_cmd_report)
     p = sub.add_parser(
         "continual", help="class-incremental learning: a spec (e.g. NACA) vs SGD, EWC and "
                           "nearest-class-mean baselines",
@@ -732,6 +745,13 @@ def _cmd_export_nir(args) -> int:
 # [commands: nir (issue 9)]
 
 # [commands: interop (issue 23)]
+
+def _cmd_report(args) -> int:
+    from spikeport.analysis.html_report import write_report
+
+    print(f"written: {write_report(args.run, args.out)}")
+    return 0
+
 
 def _cmd_export_netx(args) -> int:
     from spikeport.converters.netx import export_netx_run, format_netx

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from spikeport.analysis.paths import relative_paths
 from spikeport.errors import DataError
 from spikeport.io import atomic_savez, atomic_write_json, atomic_write_text
 from spikeport.models.artefact import is_artefact, load_artefact, load_source
@@ -51,7 +52,7 @@ def convert(source: str | Path, out: str | Path, options=None) -> dict:
     save_spec(art.net, out / "spec.yaml")
     report = dict(fixed.report)
     report["source"] = str(source)
-    atomic_write_json(out / "quantization.json", report)
+    atomic_write_json(out / "quantization.json", relative_paths(report, out))
     atomic_write_text(out / "quantization.md", format_report(fixed.report) + "\n")
     return report
 
@@ -145,7 +146,7 @@ def run_fixed(out: str | Path, learn: bool = False, samples: int = 100,
         tmp_dir.rename(out / FIXED_LEARNED)
         summary["learned_network"] = str(out / FIXED_LEARNED)
     atomic_savez(out / f"{backend}_{mode}.npz", **arrays)
-    atomic_write_json(out / f"{backend}_{mode}.json", summary)
+    atomic_write_json(out / f"{backend}_{mode}.json", relative_paths(summary, out))
     summary["_result"] = result
     return summary
 
@@ -191,8 +192,8 @@ def deploy(source: str | Path, out: str | Path, epochs: int = 8, samples: int = 
     from spikeport.hw_profiles.energy import energy_digest, write_energy
 
     summary["energy"] = energy_digest(write_energy(out, data_dir=data_dir))
-    atomic_write_json(out / "deploy.json", summary)
-    atomic_write_text(out / "deploy.md", format_deploy(summary) + "\n")
+    atomic_write_json(out / "deploy.json", relative_paths(summary, out))
+    atomic_write_text(out / "deploy.md", format_deploy(relative_paths(summary, out)) + "\n")
     return summary
 
 

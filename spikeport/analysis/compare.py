@@ -769,8 +769,10 @@ def compare(source: str | Path, out: str | Path, options: CompareOptions | None 
 
     _write_arrays(out, test, train, infer_recs, learn_runs)
     _plots(out, report, net, test, train, infer_recs, learn_runs, opts)
-    atomic_write_json(out / "compare.json", report)
-    atomic_write_text(out / "compare.md", format_compare(report) + "\n")
+    from spikeport.analysis.paths import relative_paths  # reports carry no absolute paths
+
+    atomic_write_json(out / "compare.json", relative_paths(report, out))
+    atomic_write_text(out / "compare.md", format_compare(relative_paths(report, out)) + "\n")
     return report
 
 
