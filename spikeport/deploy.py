@@ -147,6 +147,7 @@ def run_fixed(out: str | Path, learn: bool = False, samples: int = 100,
         summary["learned_network"] = str(out / FIXED_LEARNED)
     atomic_savez(out / f"{backend}_{mode}.npz", **arrays)
     atomic_write_json(out / f"{backend}_{mode}.json", relative_paths(summary, out))
+    atomic_write_text(out / f"{backend}_{mode}.md", format_run(relative_paths(summary, out)) + "\n")
     summary["_result"] = result
     return summary
 
@@ -195,6 +196,25 @@ def deploy(source: str | Path, out: str | Path, epochs: int = 8, samples: int = 
     atomic_write_json(out / "deploy.json", relative_paths(summary, out))
     atomic_write_text(out / "deploy.md", format_deploy(relative_paths(summary, out)) + "\n")
     return summary
+
+
+def format_run(s: dict) -> str:
+    """``{backend}_{mode}.md``: a run's summary with its NeuroBench metrics."""
+    from spikeport.analysis.neurobench import format_neurobench
+
+    where = "Lava (Loihi2SimCfg fixed_pt)" if s["backend"] == "lava" else "the bit-exact emulator"
+    lines = [f"# {s['network']} on {where}: {s['mode']}", "",
+             f"{s['samples']} samples of {s['dataset']} ({s['split']} split), network "
+             f"{s['fixed_network']}/, {s['steps_per_s']:.0f} steps/s.", ""]
+    acc = s.get("accuracy", s.get("accuracy_while_learning"))
+    if acc is not None:
+        label = "Accuracy" if "accuracy" in s else "Accuracy while learning"
+        lines += [f"{label}: {100 * acc:.1f}%.", ""]
+    lines += ["| population | rate (Hz) |", "|---|---:|"]
+    lines += [f"| {p} | {r:.1f} |" for p, r in s["rates_hz"].items()]
+    if s.get("neurobench"):
+        lines += ["", "## NeuroBench metrics", "", format_neurobench(s["neurobench"])]
+    return "\n".join(lines)
 
 
 def format_deploy(s: dict) -> str:

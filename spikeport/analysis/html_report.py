@@ -229,7 +229,11 @@ def build_report(run: str | Path) -> str:
             sections.append((title, name, markdown_to_html(md, run, used)))
     for name in RUN_SUMMARIES:
         s = _read_json(run / name)
-        if s and s.get("neurobench"):
+        md_path = run / name.replace(".json", ".md")
+        if s and md_path.is_file():  # the run's own Markdown, NeuroBench metrics included
+            sections.append((f"Run: {name[:-5]}", md_path.name, markdown_to_html(
+                relative_text(md_path.read_text(), run), run, used)))
+        elif s and s.get("neurobench"):
             from spikeport.analysis.neurobench import format_neurobench
 
             md = relative_text(format_neurobench(relative_paths(s["neurobench"], run)), run)
