@@ -81,7 +81,7 @@ def effective_weights(proj) -> np.ndarray:
             f"projection '{proj.name}': weight_exp = {exp} floors the summed input "
             f"(sum >> {-exp}); netx holds one integer per synapse, and {bad} of {t.size} "
             f"mantissas are not multiples of {1 << -exp}; allowed: weight_exp >= 0, or mantissas "
-            "divisible by 2**-weight_exp")
+            "divisible by 2**-weight_exp (convert with --weight-exp 0 to quantize for netx)")
     return t >> -exp
 
 
@@ -141,7 +141,7 @@ def netx_layers(fixed) -> tuple[str, int, list[NetxLayer], list[str]]:
             raise BackendError(
                 f"{where}: effective weights {int(w.min())}..{int(w.max())} (mantissa << "
                 f"weight_exp {proj.weight_exp}) exceed 8 bits; allowed for {fam} weights: "
-                f"[{lo}, {hi}]")
+                f"[{lo}, {hi}] (convert with --weight-exp 0 to quantize for netx)")
         bias_units = (np.broadcast_to(np.asarray(pop.bias_mant, dtype=np.int64), (pop.n,))
                       << np.broadcast_to(np.asarray(pop.bias_exp, dtype=np.int64), (pop.n,)))
         bias = None
