@@ -132,6 +132,11 @@ def format_compare(r: dict) -> str:
         for g in r["gates"]:
             lines.append(f"| `{g['gate']}` | {g['metric']} | {_f(g['value'], '.4f')} | "
                          f"{'pass' if g['passed'] else '**FAIL**'} |")
+    if r.get("neurobench"):
+        from spikeport.analysis.neurobench import format_neurobench
+
+        lines += ["", "## NeuroBench metrics (fixed-point inference)", "",
+                  format_neurobench(r["neurobench"])]
     lines += ["", f"Wall time {r['wall_time_s']:.0f} s (Brian2 target {r['brian2_target']})."]
     return "\n".join(lines)
 

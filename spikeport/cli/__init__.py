@@ -14,13 +14,25 @@ import os
 import sys
 
 from spikeport import __version__
-from spikeport.cli import compare, continual, deploy, doctor, energy, nir, simulate, sweep, train
+from spikeport.cli import (
+    compare,
+    continual,
+    deploy,
+    doctor,
+    energy,
+    interop,
+    nir,
+    simulate,
+    sweep,
+    train,
+)
 from spikeport.errors import SpikeportError
 
 #: the commands, in the order ``spikeport --help`` lists them
 COMMANDS = (simulate.add_simulate, train.add_train, train.add_evaluate, deploy.add_convert,
             deploy.add_run, deploy.add_deploy, energy.add_energy, energy.add_map,
             deploy.add_demo, compare.add_compare, nir.add_import_nir, nir.add_export_nir,
+            interop.add_export_netx, interop.add_report,
             continual.add_continual, sweep.add_sweep, sweep.add_sweep_report,
             doctor.add_validate, doctor.add_doctor)
 

@@ -19,6 +19,10 @@ def add_convert(sub) -> None:
     p.add_argument("--sbp-epoch", choices=("sample", "step"), default="sample",
                    help="SBP learning epoch on Lava: once per sample, as a chip would "
                         "(default), or every step (exact eligibility traces, costlier)")
+    p.add_argument("--weight-exp", type=int, default=None, metavar="E",
+                   help="pin every projection's weight exponent to E in -8..7 (default: each "
+                        "the smallest that holds its range); 0 gives integer weights in "
+                        "threshold units, which export-netx needs")
     p.set_defaults(func=_cmd_convert)
 
 
@@ -94,7 +98,8 @@ def _cmd_convert(args) -> int:
     from spikeport.converters.quantize import QuantizeOptions, format_report
     from spikeport.converters.run_folder import convert
 
-    report = convert(args.source, args.out, QuantizeOptions(sbp_epoch=args.sbp_epoch))
+    report = convert(args.source, args.out, QuantizeOptions(sbp_epoch=args.sbp_epoch,
+                                                            weight_exp=args.weight_exp))
     print(format_report(report))
     print(f"\nfixed-point network: {args.out}/fixed")
     return 0
@@ -122,6 +127,11 @@ def _cmd_run(args) -> int:
         print(f"  {pop}: {rate:.1f} Hz")
     if "learned_network" in summary:
         print(f"learned network: {summary['learned_network']} (run it with --learned)")
+    if summary.get("neurobench"):
+        from spikeport.analysis.neurobench import format_neurobench
+
+        print()
+        print(format_neurobench(summary["neurobench"]))
     return 0
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from spikeport.cli.options import positive_int
+
 
 def add_energy(sub) -> None:
     p = sub.add_parser(
@@ -34,6 +36,17 @@ def add_energy(sub) -> None:
                    help="whose run summaries to price (default: the emulator's, else Lava's; "
                         "both count the same operations)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--second-opinion", choices=("sanafe",), default=None,
+                   help="also replay the inference run's input spikes on SANA-FE's Loihi "
+                        "description (optional package sanafe, GPL-3.0), check its spike "
+                        "rasters against the run's, and print its joules per sample beside "
+                        "spikeport's ranges; writes OUT/sanafe.json and OUT/sanafe.md")
+    p.add_argument("--sanafe-connections", choices=("sparse", "dense"), default="sparse",
+                   help="SANA-FE synapses: sparse = nonzero weights only, as spikeport counts "
+                        "(default); dense = every matrix entry, zeros included")
+    p.add_argument("--sanafe-samples", type=positive_int, default=None, metavar="N",
+                   help="replay only the first N samples on SANA-FE (default: all of the run)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=_cmd_energy)
 
 
@@ -50,13 +63,20 @@ def add_map(sub) -> None:
 
 
 def _cmd_energy(args) -> int:
-    from spikeport.hw_profiles.energy import format_energy, write_energy
+    from spikeport.hw_profiles.energy import format_energy
+    from spikeport.workflows.energy import run_energy
 
-    report = write_energy(args.out, profiles=tuple(args.profile or ("loihi1", "loihi2")),
-                          baselines=not args.no_baselines, threshold=args.threshold,
-                          data_dir=args.data_dir, backend=args.backend)
+    report = run_energy(args.out, args.profile or ("loihi1", "loihi2"),
+                        second_opinion=args.second_opinion,
+                        sanafe_connections=args.sanafe_connections,
+                        sanafe_samples=args.sanafe_samples, progress=not args.json,
+                        baselines=not args.no_baselines, threshold=args.threshold,
+                        data_dir=args.data_dir, backend=args.backend)
+    markdown = report.pop("second_opinion_markdown", None)
     print(json.dumps(report, indent=2) if args.json else format_energy(report))
     if not args.json:
+        if markdown is not None:
+            print("\n" + markdown)
         print(f"\nwritten: {', '.join(report['files'].values())}")
     return 0
 

@@ -198,8 +198,11 @@ def write_outputs(result: dict, out: str | Path, trained: dict | None = None) ->
     for name, learner in (trained or {}).items():
         paths[f"network:{name}"] = save_network(learner, out / "networks" / name,
                                                 result["methods"].get(name, {}))
-    atomic_write_json(paths["json"], result)
-    atomic_write_text(paths["markdown"], format_report(result) + "\n\n![accuracy matrices]"
+    from spikeport.paths import relative_paths  # reports carry no absolute paths
+
+    atomic_write_json(paths["json"], relative_paths(result, out))
+    atomic_write_text(paths["markdown"], format_report(relative_paths(result, out))
+                      + "\n\n![accuracy matrices]"
                       "(accuracy_matrix.png)\n")
     plot_matrices(result["methods"], result["tasks"], paths["heatmap"],
                   title=f"{result['network']} on {result['dataset']}, seed {result['seed']}")

@@ -109,6 +109,10 @@ class QuantizeOptions:
     of the rate-based bound (:func:`~spikeport.converters.lava_rules.impulse_bound`).
     ``sbp_t_epoch``: SBP's learning epoch in steps (a divisor of ``sample_steps``); overrides
     ``sbp_epoch``.
+
+    ``weight_exp`` (-8..7): pin every projection's shared weight exponent (default: each takes
+    the smallest that holds its range). ``weight_exp=0`` makes every weight an integer in
+    threshold units, as lava-dl's netx stores them (``spikeport export-netx``).
     """
 
     state_headroom: float = 8.0
@@ -121,6 +125,7 @@ class QuantizeOptions:
     num_weight_bits: int = 8
     trace_impulse_max: int | None = None
     sbp_t_epoch: int | None = None
+    weight_exp: int | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -183,6 +188,10 @@ def check_precision_options(net: Network, opts: QuantizeOptions) -> None:
                            or net.sample_steps % te):
         raise bad("sbp_t_epoch", te, f"None or a divisor of sample_steps = {net.sample_steps} "
                                      "(SBP learns at the sample's last step, an epoch's end)")
+    we = opts.weight_exp
+    if we is not None and (not isinstance(we, int) or isinstance(we, bool)
+                           or not WEIGHT_EXP_RANGE[0] <= we <= WEIGHT_EXP_RANGE[1]):
+        raise bad("weight_exp", we, f"None or integers in {list(WEIGHT_EXP_RANGE)}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -247,13 +256,13 @@ def _weight_range(proj, w: np.ndarray, mask: np.ndarray, headroom: float) -> flo
     return r
 
 
-def _smallest_exp(w_range: float, scale: float) -> int:
+def _smallest_exp(w_range: float, scale: float, exp_range=WEIGHT_EXP_RANGE) -> int:
     if w_range == 0:
-        return 0
-    for e in range(WEIGHT_EXP_RANGE[0], WEIGHT_EXP_RANGE[1] + 1):
+        return 0 if exp_range[0] <= 0 <= exp_range[1] else exp_range[0]
+    for e in range(exp_range[0], exp_range[1] + 1):
         if w_range * scale <= MANT_MAX * 2.0 ** e * (1 + 1e-12):
             return e
-    return WEIGHT_EXP_RANGE[1]
+    return exp_range[1]
 
 
 def quantize_weights(w: np.ndarray, lsb_per_unit: float, sign_mode,
@@ -311,6 +320,7 @@ def quantize(net: Network, weights: dict[str, np.ndarray],
     opts = options or QuantizeOptions()
     check_lava_supported(net)
     check_precision_options(net, opts)
+    exp_range = WEIGHT_EXP_RANGE if opts.weight_exp is None else (opts.weight_exp,) * 2
     w_float: dict[str, np.ndarray] = {}
     conn: dict[str, np.ndarray] = {}
     for proj in net.projections:
@@ -348,14 +358,14 @@ def quantize(net: Network, weights: dict[str, np.ndarray],
         entries = [r for _, r in incoming if r > 0]
         if teacher is not None and teacher.population == pop.name and drive_range > 0:
             entries.append(drive_range)
-        s_limit = min([s_vth] + [MANT_MAX * 2.0 ** WEIGHT_EXP_RANGE[1] / r for r in entries])
+        s_limit = min([s_vth] + [MANT_MAX * 2.0 ** exp_range[1] / r for r in entries])
         scale = s_limit
         limited_by = "threshold headroom" if s_limit == s_vth else "weight range"
         plastic = [(p, r) for p, r in incoming if p.learning is not None and r > 0]
         if plastic:
             anchor, w_a = max(plastic, key=lambda pr: pr[1])
             e_a = math.floor(math.log2(s_limit * w_a / MANT_MAX) + 1e-12)
-            e_a = min(max(e_a, WEIGHT_EXP_RANGE[0]), WEIGHT_EXP_RANGE[1])
+            e_a = min(max(e_a, exp_range[0]), exp_range[1])
             s_a = MANT_MAX * 2.0 ** e_a / w_a
             if s_a <= s_limit * (1 + 1e-12):
                 scale = s_a
@@ -439,7 +449,7 @@ def quantize(net: Network, weights: dict[str, np.ndarray],
     for proj in net.projections:
         scale = scales[proj.post]
         w_range = ranges[proj.name]
-        exp = _smallest_exp(w_range, scale)
+        exp = _smallest_exp(w_range, scale, exp_range)
         lsb = scale / 2.0 ** exp
         mode = as_sign_mode(proj.sign_mode)
         mant, clipped = quantize_weights(w_float[proj.name], lsb, mode, opts.num_weight_bits)
@@ -558,7 +568,7 @@ def quantize(net: Network, weights: dict[str, np.ndarray],
         drive = None
         if teacher.drive != 0:
             scale = scales[teacher.population]
-            exp = _smallest_exp(abs(teacher.drive), scale)
+            exp = _smallest_exp(abs(teacher.drive), scale, exp_range)
             mode = SignMode.EXCITATORY if teacher.drive > 0 else SignMode.INHIBITORY
             mant, _ = quantize_weights(np.array([teacher.drive]), scale / 2.0 ** exp, mode)
             drive = (int(mant[0]), exp, mode.name.lower())

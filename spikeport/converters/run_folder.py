@@ -29,6 +29,7 @@ from spikeport.errors import DataError
 from spikeport.io import atomic_write_json, atomic_write_text
 from spikeport.models.artefact import load_source
 from spikeport.models.spec import save_spec
+from spikeport.paths import relative_paths
 
 FIXED = "fixed"
 FIXED_LEARNED = "fixed_learned"
@@ -51,7 +52,7 @@ def convert(source: str | Path, out: str | Path, options=None) -> dict:
     save_spec(art.net, out / "spec.yaml")
     report = dict(fixed.report)
     report["source"] = str(source)
-    atomic_write_json(out / "quantization.json", report)
+    atomic_write_json(out / "quantization.json", relative_paths(report, out))
     atomic_write_text(out / "quantization.md", format_report(fixed.report) + "\n")
     return report
 

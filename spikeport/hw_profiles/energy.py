@@ -999,8 +999,10 @@ def write_energy(run_dir, profiles=("loihi1", "loihi2"), **kwargs) -> dict:
              "png": run_dir / "energy.png"}
     report["files"] = {k: str(v) for k, v in files.items()}
     atomic_write_bytes(files["png"], plot_energy(report))
-    atomic_write_json(files["json"], report)
-    atomic_write_text(files["md"], format_energy(report) + "\n")
+    from spikeport.paths import relative_paths  # reports carry no absolute paths
+
+    atomic_write_json(files["json"], relative_paths(report, run_dir))
+    atomic_write_text(files["md"], format_energy(relative_paths(report, run_dir)) + "\n")
     return report
 
 

@@ -298,8 +298,10 @@ def sweep_report(out: str | Path, x: str | None = None, y: str | None = None,
         plot_heatmap(plotted, x, y, plot_metrics, title, path)
         report["heatmap"] = {"png": str(path), "x": x, "y": y, "metrics": plot_metrics,
                              "where": {k: v for k, v in fixed.items()}}
-    atomic_write_json(out / "report.json", report)
-    atomic_write_text(out / "report.md", format_report(report) + "\n")
+    from spikeport.paths import relative_paths  # reports carry no absolute paths
+
+    atomic_write_json(out / "report.json", relative_paths(report, out))
+    atomic_write_text(out / "report.md", format_report(relative_paths(report, out)) + "\n")
     return report
 
 

@@ -419,6 +419,11 @@ def compare(source: str | Path, out: str | Path, options: CompareOptions | None 
     if not learn_phase:
         report["learn_skipped"] = ("--no-learn" if not opts.learn else
                                    "no projection of this network learns on the fixed point")
+    # NeuroBench names and definitions, per sample, for the fixed-point inference (issue 23)
+    from spikeport.analysis.neurobench import neurobench_report
+
+    report["neurobench"] = neurobench_report(fixed, infer_recs["fixed"].spikes, test.inputs,
+                                             infer["accuracy"].get("fixed"))
     report["gates"] = check_gates(gates, report, pops, [p.name for p in net.projections])
     report["passed"] = all(g["passed"] for g in report["gates"])
     report["gate_metrics"] = sorted(gate_metrics(report))
@@ -427,8 +432,10 @@ def compare(source: str | Path, out: str | Path, options: CompareOptions | None 
 
     _write_arrays(out, test, train, infer_recs, learn_runs)
     _plots(out, report, net, test, train, infer_recs, learn_runs, opts)
-    atomic_write_json(out / "compare.json", report)
-    atomic_write_text(out / "compare.md", format_compare(report) + "\n")
+    from spikeport.paths import relative_paths  # reports carry no absolute paths
+
+    atomic_write_json(out / "compare.json", relative_paths(report, out))
+    atomic_write_text(out / "compare.md", format_compare(relative_paths(report, out)) + "\n")
     return report
 
 

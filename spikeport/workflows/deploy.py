@@ -33,6 +33,7 @@ from spikeport.errors import DataError
 from spikeport.io import atomic_savez, atomic_write_json, atomic_write_text
 from spikeport.models.artefact import is_artefact, load_artefact
 from spikeport.models.spec import load_spec
+from spikeport.paths import relative_paths
 from spikeport.workflows.simulate import format_summary, run_simulate
 
 
@@ -84,6 +85,12 @@ def run_fixed(out: str | Path, learn: bool = False, samples: int = 100,
         pred = predict(net, result)
         key = "accuracy_while_learning" if learn else "accuracy"
         summary[key] = float((pred == batch.labels).mean())
+    from spikeport.analysis.neurobench import neurobench_report, syn_ops_from_counters
+
+    summary["neurobench"] = neurobench_report(  # NeuroBench names, per sample (issue 23)
+        fixed, result.spikes, batch.inputs,
+        summary.get("accuracy", summary.get("accuracy_while_learning")), learn,
+        syn_ops_from_counters(result.ops))
     arrays = {f"spikes/{k}": v for k, v in result.spikes.items()}
     arrays.update({f"input/{k}": v for k, v in batch.inputs.items()})
     arrays["labels"] = batch.labels
@@ -100,7 +107,8 @@ def run_fixed(out: str | Path, learn: bool = False, samples: int = 100,
         tmp_dir.rename(out / FIXED_LEARNED)
         summary["learned_network"] = str(out / FIXED_LEARNED)
     atomic_savez(out / f"{backend}_{mode}.npz", **arrays)
-    atomic_write_json(out / f"{backend}_{mode}.json", summary)
+    atomic_write_json(out / f"{backend}_{mode}.json", relative_paths(summary, out))
+    atomic_write_text(out / f"{backend}_{mode}.md", format_run(relative_paths(summary, out)) + "\n")
     summary["_result"] = result
     return summary
 
@@ -152,13 +160,33 @@ def deploy(source: str | Path, out: str | Path, epochs: int = 8, samples: int = 
     from spikeport.hw_profiles.energy import energy_digest, write_energy
 
     summary["energy"] = energy_digest(write_energy(out, data_dir=data_dir, backend=backend))
-    atomic_write_json(out / "deploy.json", summary)
-    atomic_write_text(out / "deploy.md", format_deploy(summary) + "\n")
+    atomic_write_json(out / "deploy.json", relative_paths(summary, out))
+    atomic_write_text(out / "deploy.md", format_deploy(relative_paths(summary, out)) + "\n")
     return summary
 
 
 BACKEND_TITLES = {"lava": "Lava fixed_pt",
                   "emulator": "emulator (fixed point, bit-exact to Lava)"}
+
+
+def format_run(s: dict) -> str:
+    """``{backend}_{mode}.md``: a run's summary with its NeuroBench metrics."""
+    from spikeport.analysis.neurobench import format_neurobench
+
+    where = {"lava": "Lava (Loihi2SimCfg fixed_pt)",
+             "emulator": "the bit-exact emulator"}.get(s["backend"], s["backend"])
+    lines = [f"# {s['network']} on {where}: {s['mode']}", "",
+             f"{s['samples']} samples of {s['dataset']} ({s['split']} split), network "
+             f"{s['fixed_network']}/, {s['steps_per_s']:.0f} steps/s.", ""]
+    acc = s.get("accuracy", s.get("accuracy_while_learning"))
+    if acc is not None:
+        label = "Accuracy" if "accuracy" in s else "Accuracy while learning"
+        lines += [f"{label}: {100 * acc:.1f}%.", ""]
+    lines += ["| population | rate (Hz) |", "|---|---:|"]
+    lines += [f"| {p} | {r:.1f} |" for p, r in s["rates_hz"].items()]
+    if s.get("neurobench"):
+        lines += ["", "## NeuroBench metrics", "", format_neurobench(s["neurobench"])]
+    return "\n".join(lines)
 
 
 def format_deploy(s: dict) -> str:
@@ -178,6 +206,11 @@ def format_deploy(s: dict) -> str:
             lines.append(f"| {p} | {c:.3f} | {s['fixed']['rates_hz'].get(p, 0):.1f} |")
     lines += ["", f"{s['backend']}: {s['fixed']['steps_per_s']:.0f} steps/s; total "
               f"{s['wall_time_s']:.0f} s."]
+    if s["fixed"].get("neurobench"):
+        from spikeport.analysis.neurobench import format_neurobench
+
+        lines += ["", f"## NeuroBench metrics ({s['backend']} inference)", "",
+                  format_neurobench(s["fixed"]["neurobench"])]
     if s.get("energy"):
         from spikeport.hw_profiles.energy import format_energy_digest
 
