@@ -46,7 +46,6 @@ def add_energy(sub) -> None:
                         "(default); dense = every matrix entry, zeros included")
     p.add_argument("--sanafe-samples", type=positive_int, default=None, metavar="N",
                    help="replay only the first N samples on SANA-FE (default: all of the run)")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=_cmd_energy)
 
 
