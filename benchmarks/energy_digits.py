@@ -20,9 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from spikeport.hw_profiles.energy import energy_report, format_energy, plot_energy  # noqa: E402
+from spikeport.hw_profiles.energy_report import format_energy, plot_energy  # noqa: E402
 from spikeport.io import atomic_write_bytes, atomic_write_json, atomic_write_text  # noqa: E402
 from spikeport.workflows.deploy import run_on_lava  # noqa: E402
+from spikeport.workflows.energy import energy_report  # noqa: E402
 
 
 def main(argv=None):

@@ -53,21 +53,16 @@ from spikeport.converters.run_folder import convert  # noqa: E402
 from spikeport.data.registry import load_dataset  # noqa: E402
 from spikeport.errors import BackendError  # noqa: E402
 from spikeport.hw_profiles import baselines as bl  # noqa: E402
-from spikeport.hw_profiles.energy import (  # noqa: E402
-    comparisons,
-    fmt_range,
-    learning_costs,
-    mlp_shape,
-    price_phase,
-    rng,
-)
+from spikeport.hw_profiles.energy import comparisons, learning_costs, price_phase  # noqa: E402
 from spikeport.hw_profiles.profile import load_profile  # noqa: E402
+from spikeport.hw_profiles.ranges import fmt_range, rng  # noqa: E402
 from spikeport.io import atomic_write_json, atomic_write_text  # noqa: E402
 from spikeport.models import zoo  # noqa: E402
 from spikeport.models.rules import SupervisedSTDP  # noqa: E402
 from spikeport.models.spec import save_spec  # noqa: E402
 from spikeport.training.brian2 import train  # noqa: E402
 from spikeport.workflows.deploy import run_on_lava  # noqa: E402
+from spikeport.workflows.energy import mlp_shape  # noqa: E402
 
 ZOO_NAME = {"digits": "digits_sbp", "mnist": "mnist_sbp"}
 DATA_DIRS = {"mnist": str(ROOT.parent / "shared" / "data" / "mnist")}

@@ -18,20 +18,14 @@ from spikeport.converters.quantize import quantize
 from spikeport.errors import DataError
 from spikeport.hw_profiles.baselines import ratio
 from spikeport.hw_profiles.energy import (
-    energy_report,
     epochs_to_threshold,
-    fmt_range,
-    format_energy,
     learning_costs,
     mesh_hops,
     phase_energy,
-    radd,
-    rmul,
-    rng,
-    rscale,
-    write_energy,
 )
+from spikeport.hw_profiles.energy_report import format_energy
 from spikeport.hw_profiles.mapping import map_network
+from spikeport.hw_profiles.ranges import fmt_range, radd, rmul, rng, rscale
 from spikeport.models import (
     Encoder,
     InputPopulation,
@@ -42,6 +36,7 @@ from spikeport.models import (
     WeightInit,
 )
 from spikeport.models.weights import initial_weights
+from spikeport.workflows.energy import energy_report, write_energy
 
 PJ, NS = 1e-12, 1e-9
 

@@ -4,6 +4,11 @@ accuracy keys (:mod:`spikeport.workflows.compare` produces the report; this modu
 from __future__ import annotations
 
 import math
+from pathlib import Path
+
+import numpy as np
+
+from spikeport.io import atomic_savez
 
 BACKENDS = ("float", "quantized", "fixed")
 PAIRS = (("quantized", "float"), ("fixed", "quantized"), ("fixed", "float"))
@@ -186,3 +191,60 @@ def _sweep_md(sw: dict) -> list[str]:
                 f"{_f(m['cosine'])} ({_f(q['cosine'])}) | {_f(m['van_rossum'])} "
                 f"({_f(q['van_rossum'])}) | {_f(m['first_diff_step_median'], '.0f')} |")
     return lines
+
+
+# ---------------------------------------------------------------------------------------------
+# files
+
+def _write_arrays(out: Path, test, train, infer_recs, learn_runs) -> None:
+    arrays = {f"infer/input/{k}": v for k, v in test.inputs.items()}
+    arrays["infer/labels"] = test.labels
+    arrays["infer/sample_ids"] = test.sample_ids
+    for b, r in infer_recs.items():
+        arrays.update({f"infer/{b}/{p}": s for p, s in r.spikes.items()})
+    if learn_runs is not None:
+        arrays.update({f"learn/input/{k}": v for k, v in train.inputs.items()})
+        arrays["learn/labels"] = train.labels
+        arrays["learn/sample_ids"] = train.sample_ids
+        for b in BACKENDS:
+            r = learn_runs[b]
+            arrays.update({f"learn/{b}/{p}": s for p, s in r.recording.spikes.items()})
+            arrays.update({f"weights/{b}/{p}": t for p, t in r.trajectory.items()})
+            arrays[f"weights/{b}/checkpoints"] = np.asarray(r.checkpoints)
+            arrays.update({f"learned/{b}/{p}": s
+                           for p, s in learn_runs["_after"][b].spikes.items()})
+    atomic_savez(out / "compare.npz", **arrays)
+
+
+def _plots(out: Path, report, net, test, train, infer_recs, learn_runs, opts) -> None:
+    from spikeport.analysis import plots
+
+    k = opts.raster_sample
+    name = report["backend"]
+    plots.raster_overlay(
+        out / "raster.png", {p: s[k] for p, s in infer_recs["float"].spikes.items()},
+        {p: s[k] for p, s in infer_recs["fixed"].spikes.items()}, net.dt,
+        f"{net.name}: test sample {k} (label {int(test.labels[k])}), inference — Brian2 float "
+        f"vs fixed point ({name})", "float", "fixed",
+        inputs={i: s[k] for i, s in test.inputs.items()})
+    plots.metric_bars(out / "metrics.png", report["infer"]["pairs"],
+                      f"{net.name}: inference, {report['samples']['infer']} test samples")
+    if learn_runs is not None:
+        last = len(train.labels) - 1
+        plots.raster_overlay(
+            out / "raster_learn.png",
+            {p: s[last] for p, s in learn_runs["float"].recording.spikes.items()},
+            {p: s[last] for p, s in learn_runs["fixed"].recording.spikes.items()}, net.dt,
+            f"{net.name}: learning sample {last} (the last; label {int(train.labels[last])}) — "
+            f"Brian2 float vs fixed point ({name})", "float", "fixed",
+            inputs={i: s[last] for i, s in train.inputs.items()})
+        plots.metric_bars(out / "metrics_learn.png", report["learn"]["pairs"],
+                          f"{net.name}: learning phase, {report['samples']['learn']} samples")
+        plots.weight_divergence(out / "weights.png", report["learn"]["weights"],
+                                f"{net.name}: weight divergence while learning ({name})")
+    for kind, sw in report["sweeps"].items():
+        ref = {"infer": report["infer"]["accuracy"].get("float"),
+               "learned": (report["learn"] or {}).get("learned_accuracy", {}).get("float")}
+        plots.sweep_plot(out / f"sweep_{kind}.png", sw["rows"], sw["what"],
+                         [p.name for p in net.populations], ref,
+                         f"{net.name}: {sw['what']} sweep ({name})", sw["spike_phase"])

@@ -62,7 +62,7 @@ def add_map(sub) -> None:
 
 
 def _cmd_energy(args) -> int:
-    from spikeport.hw_profiles.energy import format_energy
+    from spikeport.hw_profiles.energy_report import format_energy
     from spikeport.workflows.energy import run_energy
 
     report = run_energy(args.out, args.profile or ("loihi1", "loihi2"),

@@ -94,7 +94,7 @@ def format_costs(methods: dict[str, dict]) -> str:
     (range of the profile's per-op energies; mean over seeds), or the mapper's refusal."""
     lines = ["| method | samples | synaptic ops | synaptic updates | profile | dynamic energy "
              "per sample | not priced |", "|---|---:|---:|---:|---|---:|---|"]
-    from spikeport.hw_profiles.energy import fmt_range
+    from spikeport.hw_profiles.ranges import fmt_range
 
     for name, m in methods.items():
         costs = chip_costs(m)

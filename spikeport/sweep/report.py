@@ -125,7 +125,7 @@ def _value_label(v) -> str:
 
 def fmt_metric(name: str, agg: dict | None, spread: bool = True) -> str:
     """``87.3 ± 1.2%`` for accuracies, ``1.2–3.4 mJ`` for energy ranges, ``x ± s`` else."""
-    from spikeport.hw_profiles.energy import fmt_range
+    from spikeport.hw_profiles.ranges import fmt_range
 
     if agg is None:
         return "–"

@@ -61,6 +61,8 @@ from spikeport.analysis.compare_report import (
     LEARNING_ONLY,
     PAIRS,
     SWEEPS,
+    _plots,
+    _write_arrays,
     format_compare,
     pair_key,
 )
@@ -74,7 +76,18 @@ from spikeport.analysis.gates import (
 from spikeport.backends.base import backend_names, get_backend
 from spikeport.converters.quantized_reference import quantized_reference
 from spikeport.errors import BackendError, SpecError
-from spikeport.io import atomic_savez, atomic_write_json, atomic_write_text
+from spikeport.io import atomic_write_json, atomic_write_text
+from spikeport.workflows.compare_runs import (  # noqa: F401  (tests reach them through here)
+    LearnRun,
+    Recording,
+    _brian2_infer,
+    _brian2_learn,
+    _classify,
+    _fixed_infer,
+    _fixed_learn,
+    _pair_metrics,
+    _slice,
+)
 
 
 @dataclass
@@ -104,122 +117,6 @@ class CompareOptions:
     fail_over: tuple = ()
     timeout: float = 3600.0
     progress: bool = True
-
-
-# ---------------------------------------------------------------------------------------------
-# backends
-
-@dataclass
-class Recording:
-    """Spikes of one backend in one phase (population -> bool (n_samples, steps, n))."""
-
-    spikes: dict[str, np.ndarray]
-    wall_time: float = 0.0
-
-    def counts(self, population: str) -> np.ndarray:
-        return self.spikes[population].sum(axis=1)
-
-
-def _fixed_infer(runner, fixed, batch) -> Recording:
-    # the backend keeps the teaching spikes from inference (a drive would hand it the labels)
-    res = runner.run(fixed, batch, learn=False)
-    return Recording(res.spikes, res.wall_time)
-
-
-def _slice(batch, lo: int, hi: int):
-    inputs = {k: v[lo:hi] for k, v in batch.inputs.items()}
-    teacher = None if batch.teacher is None else batch.teacher[lo:hi]
-    return inputs, teacher
-
-
-def _brian2_infer(net, batch, weights, thresholds, target) -> Recording:
-    from spikeport.backends.brian2.sim import simulate
-
-    r = simulate(net, batch.inputs, weights, None, target=target, thresholds=thresholds or None)
-    return Recording(r.spikes, r.wall_time)
-
-
-@dataclass
-class LearnRun:
-    """A learning phase of one backend: spikes while learning, weights (float units) at the
-    checkpoints it knows, final weights/thresholds (float units) and the learned network."""
-
-    recording: Recording
-    checkpoints: list[int]
-    trajectory: dict[str, np.ndarray]  # projection -> (K, n_pre, n_post) float units
-    thresholds: dict[str, np.ndarray]  # population -> (n,) float units, after learning
-    learned: object                    # what scores the test samples afterwards
-
-
-def _brian2_learn(net, batch, weights, thresholds, target, bounds, plastic) -> LearnRun:
-    from spikeport.backends.brian2.sim import simulate
-
-    w = {k: np.asarray(v, dtype=np.float64) for k, v in weights.items()}
-    th = thresholds or None
-    traj = {p: [w[p].copy()] for p in plastic}
-    spikes: dict[str, list] = {}
-    wall = 0.0
-    for lo, hi in zip(bounds[:-1], bounds[1:]):
-        inputs, teacher = _slice(batch, lo, hi)
-        r = simulate(net, inputs, w, teacher, target=target, learn=True, thresholds=th)
-        w, th = r.weights, r.thresholds
-        wall += r.wall_time
-        for p in plastic:
-            traj[p].append(np.asarray(w[p], dtype=np.float64).copy())
-        for pop, s in r.spikes.items():
-            spikes.setdefault(pop, []).append(s)
-    rec = Recording({p: np.concatenate(v) for p, v in spikes.items()}, wall)
-    return LearnRun(rec, list(bounds), {p: np.stack(v) for p, v in traj.items()},
-                    {k: np.asarray(v, dtype=np.float64) for k, v in (th or {}).items()},
-                    (w, th))
-
-
-def _fixed_learn(runner, fixed, batch, bounds, plastic) -> LearnRun:
-    t0 = time.perf_counter()
-    res = runner.run(fixed, batch, learn=True, record_weights=True)
-    wall = time.perf_counter() - t0
-    # a backend that records weights per sample (the emulator) gives every checkpoint; a chip
-    # (Lava) only its start and end
-    traj, checkpoints = {}, [0, bounds[-1]]
-    history = getattr(res, "weight_history", None) or {}
-    if history and all(p in history for p in plastic):
-        checkpoints = list(bounds)
-    for p in plastic:
-        fp = fixed.projection(p)
-        start = fp.dequantized()
-        if len(checkpoints) > 2:
-            later = [fp.dequantized(history[p][b - 1]) for b in checkpoints[1:]]
-        else:
-            later = [fp.dequantized(res.weights[p])]
-        traj[p] = np.stack([start] + later)
-    th = {pop.name: np.asarray(res.thresholds[pop.name], dtype=np.float64) / pop.scale
-          for pop in fixed.populations if pop.name in res.thresholds}
-    learned = fixed.with_learned(weights=res.weights, thresholds=res.thresholds)
-    return LearnRun(Recording(res.spikes, wall), checkpoints, traj, th, learned)
-
-
-# ---------------------------------------------------------------------------------------------
-# metrics of a phase
-
-def _pair_metrics(recs: dict[str, Recording], pops, dt, tau_vr, penalty) -> dict:
-    out = {}
-    for a, b in PAIRS:
-        if a in recs and b in recs:
-            out[pair_key(a, b)] = {p: M.population_metrics(recs[a].spikes[p], recs[b].spikes[p],
-                                                            dt, tau_vr, penalty) for p in pops}
-    return out
-
-
-def _classify(net, recs: dict[str, Recording], labels) -> tuple[dict, dict]:
-    from spikeport.models.readout import predict
-
-    if net.readout is None or not (np.asarray(labels) >= 0).all():
-        return {}, {}
-    pred = {k: predict(net, r) for k, r in recs.items()}
-    acc = {k: float((p == labels).mean()) for k, p in pred.items()}
-    agree = {pair_key(a, b): float((pred[a] == pred[b]).mean())
-             for a, b in PAIRS if a in pred and b in pred}
-    return acc, agree
 
 
 # ---------------------------------------------------------------------------------------------
@@ -652,63 +549,6 @@ def _sweep_phase(net, recs, labels, pops, opts) -> dict:
     return {"accuracy": acc, "agreement": agree, "pops": per["fixed_vs_float"],
             "pops_quantized": per["quantized_vs_float"],
             "rates_hz": {p: float(recs["fixed"].spikes[p].mean() / net.dt) for p in pops}}
-
-
-# ---------------------------------------------------------------------------------------------
-# files
-
-def _write_arrays(out: Path, test, train, infer_recs, learn_runs) -> None:
-    arrays = {f"infer/input/{k}": v for k, v in test.inputs.items()}
-    arrays["infer/labels"] = test.labels
-    arrays["infer/sample_ids"] = test.sample_ids
-    for b, r in infer_recs.items():
-        arrays.update({f"infer/{b}/{p}": s for p, s in r.spikes.items()})
-    if learn_runs is not None:
-        arrays.update({f"learn/input/{k}": v for k, v in train.inputs.items()})
-        arrays["learn/labels"] = train.labels
-        arrays["learn/sample_ids"] = train.sample_ids
-        for b in BACKENDS:
-            r = learn_runs[b]
-            arrays.update({f"learn/{b}/{p}": s for p, s in r.recording.spikes.items()})
-            arrays.update({f"weights/{b}/{p}": t for p, t in r.trajectory.items()})
-            arrays[f"weights/{b}/checkpoints"] = np.asarray(r.checkpoints)
-            arrays.update({f"learned/{b}/{p}": s
-                           for p, s in learn_runs["_after"][b].spikes.items()})
-    atomic_savez(out / "compare.npz", **arrays)
-
-
-def _plots(out: Path, report, net, test, train, infer_recs, learn_runs, opts) -> None:
-    from spikeport.analysis import plots
-
-    k = opts.raster_sample
-    name = report["backend"]
-    plots.raster_overlay(
-        out / "raster.png", {p: s[k] for p, s in infer_recs["float"].spikes.items()},
-        {p: s[k] for p, s in infer_recs["fixed"].spikes.items()}, net.dt,
-        f"{net.name}: test sample {k} (label {int(test.labels[k])}), inference — Brian2 float "
-        f"vs fixed point ({name})", "float", "fixed",
-        inputs={i: s[k] for i, s in test.inputs.items()})
-    plots.metric_bars(out / "metrics.png", report["infer"]["pairs"],
-                      f"{net.name}: inference, {report['samples']['infer']} test samples")
-    if learn_runs is not None:
-        last = len(train.labels) - 1
-        plots.raster_overlay(
-            out / "raster_learn.png",
-            {p: s[last] for p, s in learn_runs["float"].recording.spikes.items()},
-            {p: s[last] for p, s in learn_runs["fixed"].recording.spikes.items()}, net.dt,
-            f"{net.name}: learning sample {last} (the last; label {int(train.labels[last])}) — "
-            f"Brian2 float vs fixed point ({name})", "float", "fixed",
-            inputs={i: s[last] for i, s in train.inputs.items()})
-        plots.metric_bars(out / "metrics_learn.png", report["learn"]["pairs"],
-                          f"{net.name}: learning phase, {report['samples']['learn']} samples")
-        plots.weight_divergence(out / "weights.png", report["learn"]["weights"],
-                                f"{net.name}: weight divergence while learning ({name})")
-    for kind, sw in report["sweeps"].items():
-        ref = {"infer": report["infer"]["accuracy"].get("float"),
-               "learned": (report["learn"] or {}).get("learned_accuracy", {}).get("float")}
-        plots.sweep_plot(out / f"sweep_{kind}.png", sw["rows"], sw["what"],
-                         [p.name for p in net.populations], ref,
-                         f"{net.name}: {sw['what']} sweep ({name})", sw["spike_phase"])
 
 
 # ---------------------------------------------------------------------------------------------

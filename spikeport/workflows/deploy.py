@@ -157,7 +157,8 @@ def deploy(source: str | Path, out: str | Path, epochs: int = 8, samples: int = 
     summary["spike_count_correlation"] = {
         p: float(np.corrcoef(ref.counts(p).ravel(), fixed_res.counts(p).ravel())[0, 1])
         for p in ref.spikes if ref.counts(p).std() > 0 and fixed_res.counts(p).std() > 0}
-    from spikeport.hw_profiles.energy import energy_digest, write_energy
+    from spikeport.hw_profiles.energy_report import energy_digest
+    from spikeport.workflows.energy import write_energy
 
     summary["energy"] = energy_digest(write_energy(out, data_dir=data_dir, backend=backend))
     atomic_write_json(out / "deploy.json", relative_paths(summary, out))
@@ -212,7 +213,7 @@ def format_deploy(s: dict) -> str:
         lines += ["", f"## NeuroBench metrics ({s['backend']} inference)", "",
                   format_neurobench(s["fixed"]["neurobench"])]
     if s.get("energy"):
-        from spikeport.hw_profiles.energy import format_energy_digest
+        from spikeport.hw_profiles.energy_report import format_energy_digest
 
         lines += ["", "## Energy on chip profiles (inference above; learning after `spikeport "
                   "run OUT --learn` and `spikeport energy OUT`)", "",
