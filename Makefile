@@ -16,7 +16,7 @@ STAMP  := $(VENV)/.installed
 # the interpreter the venv is (or will be) built from; empty when none fits
 BASE_PYTHON := $(shell scripts/find_python.sh $(PYTHON))
 
-.PHONY: all demo test lint imports lava venv clean check-python
+.PHONY: all demo test lint imports interop lava venv clean check-python
 
 all: test
 
@@ -53,6 +53,12 @@ lint: venv
 
 imports: venv
 	$(VENV)/bin/lint-imports --no-cache
+
+# Interop with other projects' own code, in a Python 3.10 side environment (.venv-interop: lava-dl,
+# torch, neurobench; several GB, kept out of .venv): netx loads an exported network and runs it on
+# Lava, NeuroBench scores the same run. Results: benchmarks/results/interop_*.json.
+interop: venv
+	PY=$(PY) bash scripts/interop/run.sh
 
 clean:
 	rm -rf $(VENV) build *.egg-info
