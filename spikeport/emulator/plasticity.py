@@ -160,6 +160,7 @@ def _factor(code, const, sgn, dep, i, j, tx, ty, xh, yh, w_ij):
     if sgn:
         raw = 1 if raw > 0 else (-1 if raw < 0 else 0)
     bits = 1 if code <= F_Y0 else (7 if code <= F_Y3 else 9)
+    # a factor register holds `bits` magnitude bits and a sign (7-bit traces, 9-bit w)
     lo = -(1 << bits)
     hi = (1 << bits) - 1
     if raw < lo:
@@ -211,6 +212,7 @@ def _clip_factor(raw, const, sgn, bits):
     raw += const
     if sgn:
         raw = 1 if raw > 0 else (-1 if raw < 0 else 0)
+    # a factor register holds `bits` magnitude bits and a sign (7-bit traces, 9-bit w)
     lo = -(1 << bits)
     hi = (1 << bits) - 1
     return lo if raw < lo else (hi if raw > hi else raw)
@@ -489,6 +491,7 @@ def plastic_step(w, mask, has_mask, row_count, x, tx, y, ty, xh, yh, pre_idx, s_
     epoch = t // t_epoch
     pos = 2 * t
     u_on = 0
+    # u_k is true every 2**k epochs (the rule's decimated epoch dependency)
     if k_dec >= 0 and epoch % (1 << k_dec) == 0:
         u_on = 1
     if u_on:
