@@ -96,6 +96,29 @@ def median_run(fn, repeats: int) -> tuple[float, object]:
     return float(np.median(times)), res
 
 
+def lava_marginal(fixed, sub, n: int, full, learn: bool) -> float | None:
+    """Lava's steps/s without its start-up (process launch and compilation, inside a run's
+    ``wall_time``): the extra steps of the ``n``-sample run over a 2-sample run, divided by
+    the extra time."""
+    from spikeport.lava_processes.run import run_lava
+
+    inp, teach, labels = sub(2)
+    small = run_lava(fixed, inp, teach if learn else None, learn=learn,
+                     labels=labels if learn else None)
+    extra, dt = full.steps - small.steps, full.wall_time - small.wall_time
+    if extra <= 0 or dt < 0.2 * full.wall_time:  # too few samples to tell it apart: none
+        return None
+    return extra / dt
+
+
+def ratio(a, b):
+    return None if a is None or b is None else a / b
+
+
+def x(value, suffix="x") -> str:
+    return "n/a" if value is None else f"{value:.0f}{suffix}"
+
+
 def in_run(key: str, args) -> dict:
     """Section 1 for one network."""
     from spikeport.lava_processes.run import run_lava
@@ -127,16 +150,20 @@ def in_run(key: str, args) -> dict:
     big_t, _ = median_run(lambda: run_emulator(fixed, inp_b, teach_b, learn=True,
                                                labels=labels_b), args.repeats)
     lava_rate = steps / lava.wall_time
+    marginal = lava_marginal(fixed, sub, args.learn_samples, lava, True)
     big_rate = args.emulator_samples * S / big_t
     row["learning"] = {
         "samples": args.learn_samples, "steps": steps, "identical_outputs": True,
         "lava_s": lava.wall_time, "lava_steps_per_s": lava_rate,
+        "lava_marginal_steps_per_s": marginal,
+        "ratio_warm_vs_lava_marginal": ratio(steps / warm_t, marginal),
         "emulator_first_call_s": first.wall_time,
         "emulator_first_call_steps_per_s": steps / first.wall_time,
         "emulator_warm_s": warm_t, "emulator_warm_steps_per_s": steps / warm_t,
         "emulator_samples_long": args.emulator_samples,
         "emulator_long_steps_per_s": big_rate,
         "ratio_warm": steps / warm_t / lava_rate, "ratio_long": big_rate / lava_rate,
+        "ratio_long_vs_lava_marginal": ratio(big_rate, marginal),
         "ratio_first_call": steps / first.wall_time / lava_rate}
     # ---- inference (independent samples)
     inp, _, _ = sub(args.infer_samples)
@@ -158,9 +185,13 @@ def in_run(key: str, args) -> dict:
             raise SystemExit(f"{key} inference: blocks of {batch} differ from one block")
         rates[label] = args.emulator_samples * S / t
     lava_rate = steps / lava.wall_time
+    marginal = lava_marginal(fixed, sub, args.infer_samples, lava, False)
     row["inference"] = {
         "samples": args.infer_samples, "steps": steps, "identical_outputs": True,
         "lava_s": lava.wall_time, "lava_steps_per_s": lava_rate,
+        "lava_marginal_steps_per_s": marginal,
+        "ratio_warm_vs_lava_marginal": ratio(steps / warm_t, marginal),
+        "ratio_all_cores_vs_lava_marginal": ratio(rates["all_cores"], marginal),
         "emulator_warm_s": warm_t, "emulator_warm_steps_per_s": steps / warm_t,
         "emulator_samples_long": args.emulator_samples, "batch": args.batch,
         "emulator_long_steps_per_s_one_core": rates["one_core"],
@@ -238,24 +269,30 @@ def markdown(r: dict) -> str:
              f"numpy {m['numpy']}, numba {m['numba']}, lava-nc {m['lava_nc']}, spikeport "
              f"{m['spikeport_commit']}.", "",
              "## In the run (steps/s; outputs identical to Lava, bit for bit)", "",
+             "Lava: steps/s of its run (start-up included, as a user sees it) and, in "
+             "brackets, without its start-up (the extra steps over a 2-sample run); ratios "
+             "against both.", "",
              "| network | mode | Lava | emulator, first call in process | emulator warm | "
              "ratio warm | emulator, more samples | ratio |",
              "|---|---|---:|---:|---:|---:|---:|---:|"]
     for key, row in r["in_run"].items():
         lr, inf = row["learning"], row["inference"]
         lines.append(f"| {key} | learning ({lr['samples']} samples) | "
-                     f"{lr['lava_steps_per_s']:.0f} | "
+                     f"{lr['lava_steps_per_s']:.0f} ({x(lr['lava_marginal_steps_per_s'], '')}) | "
                      f"{lr['emulator_first_call_steps_per_s']:.0f} | "
-                     f"{lr['emulator_warm_steps_per_s']:.0f} | {lr['ratio_warm']:.0f}x | "
+                     f"{lr['emulator_warm_steps_per_s']:.0f} | {lr['ratio_warm']:.0f}x "
+                     f"({x(lr['ratio_warm_vs_lava_marginal'])}) | "
                      f"{lr['emulator_long_steps_per_s']:.0f} ({lr['emulator_samples_long']}) | "
-                     f"{lr['ratio_long']:.0f}x |")
+                     f"{lr['ratio_long']:.0f}x ({x(lr['ratio_long_vs_lava_marginal'])}) |")
         lines.append(f"| {key} | inference ({inf['samples']} samples) | "
-                     f"{inf['lava_steps_per_s']:.0f} | – | "
-                     f"{inf['emulator_warm_steps_per_s']:.0f} | "
-                     f"{inf['ratio_warm']:.0f}x | {inf['emulator_long_steps_per_s_all_cores']:.0f} "
+                     f"{inf['lava_steps_per_s']:.0f} ({x(inf['lava_marginal_steps_per_s'], '')}) | "
+                     f"– | {inf['emulator_warm_steps_per_s']:.0f} | "
+                     f"{inf['ratio_warm']:.0f}x ({x(inf['ratio_warm_vs_lava_marginal'])}) | "
+                     f"{inf['emulator_long_steps_per_s_all_cores']:.0f} "
                      f"all cores / {inf['emulator_long_steps_per_s_one_core']:.0f} one "
                      f"({inf['emulator_samples_long']}) | {inf['ratio_long_all_cores']:.0f}x / "
-                     f"{inf['ratio_long_one_core']:.0f}x |")
+                     f"{inf['ratio_long_one_core']:.0f}x "
+                     f"({x(inf['ratio_all_cores_vs_lava_marginal'])} all cores) |")
     c = r["commands"]
     fc = c["first_emulator_command_compiles"]
     lines += ["", "## Whole commands (`spikeport run`, each a new process)", "",
@@ -266,11 +303,11 @@ def markdown(r: dict) -> str:
               "Lava run | emulator run | ratio |",
               "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for key, modes in c["networks"].items():
-        for mode, x in modes.items():
-            lines.append(f"| {key} | {mode} | {x['samples']} | {x['lava_command_s']:.1f} s | "
-                         f"{x['emulator_command_s']:.2f} s | {x['ratio_command']:.0f}x | "
-                         f"{x['lava_run_s']:.2f} s | {x['emulator_run_s']:.3f} s | "
-                         f"{x['ratio_run']:.0f}x |")
+        for mode, cm in modes.items():
+            lines.append(f"| {key} | {mode} | {cm['samples']} | {cm['lava_command_s']:.1f} s | "
+                         f"{cm['emulator_command_s']:.2f} s | {cm['ratio_command']:.0f}x | "
+                         f"{cm['lava_run_s']:.2f} s | {cm['emulator_run_s']:.3f} s | "
+                         f"{cm['ratio_run']:.0f}x |")
     return "\n".join(lines) + "\n"
 
 

@@ -59,9 +59,10 @@ def test_emulator_equals_kernel_replay(scenario, seed):
 
 
 @pytest.mark.parametrize("rest", [False, True])
-def test_layer_by_layer_inference_equals_step_by_step(rest):
-    """Feed-forward inference runs population by population over whole sequences (batched);
-    the same spikes and op counts as the step-by-step schedule and the replay, any batch."""
+def test_inference_in_blocks_equals_the_recorded_schedule(rest):
+    """Inference runs independent samples in blocks of ``batch`` on all cores (with resets;
+    without them one sequence); the same spikes and op counts as the recorded step schedule
+    and the replay, any block size."""
     net = _net(5, lateral=False)
     if rest:  # (SBP needs resets on Lava: drop it, inference does not learn anyway)
         net = net.replace(between_samples=BetweenSamples("rest", rest_steps=4),

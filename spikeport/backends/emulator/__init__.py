@@ -8,26 +8,24 @@ spikeport's Lava graph and stock Lava processes). Lava's stochastic-rounding str
 reproduced by position (:mod:`spikeport.kernels.random_streams`), so learning gives the same
 bits, not the same statistics.
 
-Why numba, measured (784-500-20 MNIST SBP network, learning at batch 1, on this 2-core
-machine while other jobs ran; ``benchmarks/emulator_speed.py`` has the side-by-side numbers):
+How it is fast (``benchmarks/emulator_speed.py`` has the side-by-side numbers):
 
-* the numpy array kernels stepped one Lava step at a time (:mod:`.reference`, the
-  specification) run at ~400 steps/s: a step is ~100 numpy calls on small arrays, each
-  ~1–3 µs of call and allocation overhead, so numpy is no faster than Lava itself here;
-* the same arithmetic compiled with numba (:mod:`.compiled`: neuron by neuron, synapse by
-  synapse) runs at ~7,000–17,000 steps/s: per step a handful of compiled calls whose work is
-  proportional to the spikes (a spiking input adds its weight row; the learning phase visits
-  only synapses whose products can be nonzero, e.g. SBP's once-per-sample update touches the
-  eligible inputs × the hidden neurons with a signal).
-* inference needs no step-by-step loop: in a feed-forward graph a population's whole input
-  is known once the populations before it have run, so :mod:`.network` runs each population
-  over all steps of a batch of samples at once (~150,000–290,000 sample-steps/s against
-  ~660 for Lava). Binary spikes × 8-bit weights are exact in integers; the sums stay int64 as
-  in the kernels (a float32 BLAS product would be exact too, below 2**24, but touching every
-  input costs more than skipping the silent ones at these spike rates).
+* one compiled call runs a whole block of samples, every Lava step of every process
+  (:mod:`.engine`), over flat integer tables packed once per run (:mod:`.packed`): no Python
+  between steps (a step of the 784-500-20 MNIST network costs ~4 µs of CPU in inference and
+  ~20 µs learning, where the former per-step loop paid ~1 µs of numba argument dispatch per
+  compiled call, a dozen calls per step);
+* event-driven synapses: only the inputs that spiked add their weight row; weights are int16
+  (Loihi weights have 9 bits) summed in int32 (exact below 2**31 / 256 inputs), so a
+  784×500 layer's weights (784 KB) stay in cache;
+* the learning engine visits only synapses whose products can be nonzero (a factor's
+  decoding hoisted out of its loop; a rule with u dependencies only replays its traces in
+  registers);
+* independent samples (inference with resets) run in blocks on all cores (threads; the
+  compiled code releases the GIL).
 
-Numba compiles on first use and caches the machine code next to the sources
-(``cache=True``): the first call of a fresh install takes ~5–10 s.
+numba compiles the kernels once per install and source change (a minute or two; a line on
+stderr says so) and every later process loads them from its disk cache (see :mod:`.jit`).
 """
 
 from spikeport.backends.emulator import engine as _engine

@@ -118,6 +118,7 @@ class State(NamedTuple):
     abuf: np.ndarray      # input in flight (computed at t − 1, delivered at t)
     spk: np.ndarray       # (n_in + n_teach + N,) this step's spikes
     tmp: np.ndarray       # int32 scratch for one connection's sum
+    act: np.ndarray       # scratch: indices of one connection's spiking inputs
     x: np.ndarray         # plastic traces and spike times, flat
     y: np.ndarray
     tx: np.ndarray
@@ -265,25 +266,27 @@ def _add_row(acc, row):
 def _connection(net, st, W, nnz, l):
     """This step's presynaptic spikes of connection ``l`` summed with its weights into the
     input its neurons receive next step; returns the synaptic ops (Σ nonzero weights of the
-    inputs that spiked). Only the rows of spiking inputs are read (event-driven); int16
+    inputs that spiked) and how many spiked (their indices in ``st.act``). Only the rows of
+    spiking inputs are read (event-driven); int16
     weights summed in int32 by direct indexing (a loop LLVM vectorises)."""
     pre, n_pre = net.lk[l, LK_PRE], net.lk[l, LK_NPRE]
     post, n_post = net.lk[l, LK_POST], net.lk[l, LK_NPOST]
     w0, z0 = net.lk[l, LK_W], net.lk[l, LK_NNZ]
-    spk, tmp, abuf = st.spk, st.tmp, st.abuf
+    spk, tmp, abuf, act = st.spk, st.tmp, st.abuf, st.act
     for j in range(n_post):
         tmp[j] = 0
     ops = 0
-    any_spike = False
+    n_act = 0
     for i in range(n_pre):
         if spk[pre + i]:
-            any_spike = True
+            act[n_act] = i  # (the spiking inputs, for the learning engine's spike phase)
+            n_act += 1
             ops += nnz[z0 + i]
             base = w0 + i * n_post
             _add_row(tmp, W[base:base + n_post])
-    if any_spike:  # (no input spiked: the sum is 0 and adds nothing)
+    if n_act:  # (no input spiked: the sum is 0 and adds nothing)
         _deliver(abuf[post:post + n_post], tmp[:n_post], net.lk[l, LK_EXP])
-    return ops
+    return ops, n_act
 
 
 @jit
@@ -294,13 +297,13 @@ def _deliver(abuf, tmp, exp):
 
 
 @jit
-def _learn(net, st, ctr, W, nnz, l, t):
+def _learn(net, st, ctr, W, nnz, l, t, n_act):
     """Plastic connection ``l`` at global step ``t``: the first epoch's settling, the spike
     phase and, at an epoch's end, the learning phase (plasticity.plastic_step)."""
     q = net.lk[l, LK_PL]
     c = net.pl[q]
     n_src = net.n_in + net.n_teach
-    pre, n_pre = net.lk[l, LK_PRE], net.lk[l, LK_NPRE]
+    n_pre = net.lk[l, LK_NPRE]
     post, n_post = net.lk[l, LK_POST], net.lk[l, LK_NPOST]
     w0, z0 = net.lk[l, LK_W], net.lk[l, LK_NNZ]
     w = W[w0:w0 + n_pre * n_post].reshape((n_pre, n_post))
@@ -320,7 +323,7 @@ def _learn(net, st, ctr, W, nnz, l, t):
     prods = net.products[c[PL_PROD]:c[PL_PROD] + c[PL_NPROD]]
     facts = net.factors[c[PL_PROD]:c[PL_PROD] + c[PL_NPROD]]
     plastic_step(w, mask, c[PL_HASMASK] != 0, net.row_count[c[PL_ROWC]:c[PL_ROWC] + n_pre],
-                 x, tx, y, ty, xh, yh, st.spk[pre:pre + n_pre],
+                 x, tx, y, ty, xh, yh, st.act[:n_act],
                  st.spk[n_src + post:n_src + post + n_post], st.third[post:post + n_post],
                  st.gate[post:post + n_post], t, t_epoch, c[PL_KDEC], net.imp_int[q, :2],
                  net.imp_frac[q, :2], net.imp_int[q, 2:], net.imp_frac[q, 2:],
@@ -343,10 +346,11 @@ def run_sample(net, inp, teach, W, nnz, st, ctr, out, u_rec, v_rec, w_rec, sampl
         in_sample = phase < T
         if phase == 0:
             _reset_sample(net, st)
-        for i in range(n_in):
-            st.spk[i] = inp[sample, phase, i] if in_sample else False
-        for i in range(n_teach):
-            st.spk[n_in + i] = teach[sample, phase, i] if in_sample else False
+        if in_sample:
+            st.spk[:n_in] = inp[sample, phase]
+            st.spk[n_in:n_in + n_teach] = teach[sample, phase]
+        else:
+            st.spk[:n_in + n_teach] = False
         _neurons(net, st, ctr, out, sample, phase, in_sample)
         if u_rec.shape[0] > 0:
             u_rec[t - 1] = st.u
@@ -354,9 +358,10 @@ def run_sample(net, inp, teach, W, nnz, st, ctr, out, u_rec, v_rec, w_rec, sampl
         if net.learn:
             _third_factors(net, st, ctr, teach, sample, phase)
         for l in range(net.lk.shape[0]):
-            ctr.syn_ops[l] += _connection(net, st, W, nnz, l)
+            ops, n_act = _connection(net, st, W, nnz, l)
+            ctr.syn_ops[l] += ops
             if net.learn and net.lk[l, LK_PL] >= 0:
-                _learn(net, st, ctr, W, nnz, l, t)
+                _learn(net, st, ctr, W, nnz, l, t, n_act)
         if w_rec.shape[0] > 0:
             w_rec[t - 1] = W[:w_rec.shape[1]]
         if net.learn and phase == T - 1:

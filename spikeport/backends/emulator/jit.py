@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import sys
-import threading
-from contextlib import contextmanager
 from pathlib import Path
 
 import numba
@@ -31,7 +29,6 @@ import numba
 HERE = Path(__file__).resolve().parent
 SOURCES = ("compiled.py", "plasticity.py", "engine.py")
 FINGERPRINT_FILE = "spikeport-emulator.fingerprint"
-COMPILE_NOTICE_AFTER_S = 2.0
 
 jit = numba.njit(cache=True, nogil=True)
 
@@ -85,16 +82,19 @@ def ensure_fresh_cache(dispatcher) -> Path | None:
     return folder
 
 
-@contextmanager
-def compile_notice(what: str):
-    """Print one line to stderr if the enclosed first call takes longer than a cached load
-    would (numba is compiling: once per install and source change)."""
-    timer = threading.Timer(COMPILE_NOTICE_AFTER_S, lambda: print(
-        f"spikeport: compiling the emulator's {what} kernels once (cached for later runs)...",
-        file=sys.stderr, flush=True))
-    timer.daemon = True
-    timer.start()
-    try:
-        yield
-    finally:
-        timer.cancel()
+def is_cached(dispatcher) -> bool:
+    """Whether ``dispatcher`` has an index in its cache folder (after
+    :func:`ensure_fresh_cache`, an index means numba will load, not compile)."""
+    folder = cache_dir(dispatcher)
+    if folder is None:
+        return False
+    stem = Path(dispatcher.py_func.__code__.co_filename).stem
+    return any(folder.glob(f"{stem}.{dispatcher.py_func.__qualname__}-*.nbi"))
+
+
+def compile_notice(dispatcher) -> None:
+    """Print one line to stderr when ``dispatcher`` is about to be compiled rather than loaded
+    from the cache (once per install and source change; it takes a minute or two)."""
+    if not is_cached(dispatcher):
+        print("spikeport: compiling the emulator's kernels (once; later runs load them from "
+              f"{cache_dir(dispatcher) or 'memory'})...", file=sys.stderr, flush=True)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
 
 import numpy as np
 
@@ -34,14 +33,13 @@ LEARN_BLOCK = 64  # samples per compiled call when learning (progress granularit
 _warm = False
 
 
-def _prepare():
-    """The first run in a process announces a compilation if it takes long (the package's
-    ``__init__`` has already dropped stale cache files)."""
+def _prepare() -> None:
+    """Before the first run in a process: say so if the run loop is about to be compiled
+    (the package's ``__init__`` has already dropped stale cache files)."""
     global _warm
-    if _warm:
-        return nullcontext()
-    _warm = True
-    return compile_notice("run-loop")
+    if not _warm:
+        _warm = True
+        compile_notice(e.run_sequential)
 
 
 def workers() -> int:
@@ -117,15 +115,15 @@ def run_emulator(fixed: FixedNetwork, inputs: dict[str, np.ndarray],
     block = max(1, int(batch)) if parallel else LEARN_BLOCK
     bar = _progress(progress, n_samples, "emulator (learning)" if learn else "emulator")
     t0 = time.perf_counter()
-    with _prepare():
-        if parallel:
-            _run_blocks(pk, inp, teach, out, n_samples, block, bar)
-        else:
-            for lo in range(0, n_samples, block):
-                hi = min(n_samples, lo + block)
-                e.run_sequential(pk.net, inp, teach, pk.W, pk.nnz, pk.state, pk.counters,
-                                 out, u_rec, v_rec, w_rec, hist, lo, hi)
-                bar.update(hi - lo)
+    _prepare()
+    if parallel:
+        _run_blocks(pk, inp, teach, out, n_samples, block, bar)
+    else:
+        for lo in range(0, n_samples, block):
+            hi = min(n_samples, lo + block)
+            e.run_sequential(pk.net, inp, teach, pk.W, pk.nnz, pk.state, pk.counters, out,
+                             u_rec, v_rec, w_rec, hist, lo, hi)
+            bar.update(hi - lo)
     wall = time.perf_counter() - t0
     bar.close()
     bounds = list(zip(pk.pop_names, pk.pop_off[:-1], pk.pop_off[1:]))

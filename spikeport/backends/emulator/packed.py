@@ -313,6 +313,7 @@ class Packed:
             threshold_to_acc(vth) if learn else np.zeros(N, np.int64),
             np.zeros(N, np.int64), np.zeros(N, np.int64), np.zeros(N, np.int64),
             np.zeros(N, np.int64), np.zeros(n_src + N, bool), np.zeros(self.n_tmp, np.int32),
+            np.zeros(max([lk.weights.shape[0] for lk in links], default=0), np.int64),
             np.zeros(sz["x"], np.int64), np.zeros(sz["y"], np.int64),
             np.zeros(sz["tx"], np.int64), np.zeros(sz["ty"], np.int64),
             np.zeros(sz["xh"], np.int64), np.zeros(sz["yh"], np.int64), np.zeros(P, bool),

@@ -35,21 +35,22 @@ def add_impulse(value, imp_int, imp_frac, rand):
 
 
 @jit
-def spike_phase(x, tx, y, ty, s_pre, s_post, third, gate, within, x_int, x_frac, y_int,
+def spike_phase(x, tx, y, ty, pre_idx, s_post, third, gate, within, x_int, x_frac, y_int,
                 y_frac, y_rand, post_mode):
     """kernels.engine.LearningEngine.spike_phase for one replica (batch 1).
 
+    ``pre_idx``: the pre neurons that spiked (indices); ``s_post``: post spikes (bool).
     ``x`` (2, n_pre), ``y`` (3, n_post), ``tx``/``ty`` spike times within the epoch; a repeat
     pre spike gets its x impulses now rounded with random 0, a repeat post spike its y impulses
     rounded with ``y_rand``; ``post_mode`` 0 = two-factor (bAP traces), 1 = three-factor (y
     overwritten by ``(0, y2, y3)``, the 7-bit positive and negative parts of the signed
     ``third`` factor, ``gate`` added to y3: kernels.relay.split_third_factor), 2 = none."""
-    for i in range(s_pre.shape[0]):
-        if s_pre[i]:
-            if tx[i] > 0:
-                for k in range(2):
-                    x[k, i] = add_impulse(x[k, i], x_int[k], x_frac[k], 0)
-            tx[i] = within
+    for q in range(pre_idx.shape[0]):  # the pre neurons that spiked this step
+        i = pre_idx[q]
+        if tx[i] > 0:
+            for k in range(2):
+                x[k, i] = add_impulse(x[k, i], x_int[k], x_frac[k], 0)
+        tx[i] = within
     if post_mode == 2:
         return
     for j in range(s_post.shape[0]):
@@ -160,6 +161,7 @@ def _factor(code, const, sgn, dep, i, j, tx, ty, xh, yh, w_ij):
     if sgn:
         raw = 1 if raw > 0 else (-1 if raw < 0 else 0)
     bits = 1 if code <= F_Y0 else (7 if code <= F_Y3 else 9)
+    # a factor register holds `bits` magnitude bits and a sign (7-bit traces, 9-bit w)
     lo = -(1 << bits)
     hi = (1 << bits) - 1
     if raw < lo:
@@ -211,6 +213,7 @@ def _clip_factor(raw, const, sgn, bits):
     raw += const
     if sgn:
         raw = 1 if raw > 0 else (-1 if raw < 0 else 0)
+    # a factor register holds `bits` magnitude bits and a sign (7-bit traces, 9-bit w)
     lo = -(1 << bits)
     hi = (1 << bits) - 1
     return lo if raw < lo else (hi if raw > hi else raw)
@@ -469,7 +472,7 @@ def active_synapses(mask, has_mask, row_count, tx, ty, use_x0, use_y0):
 
 
 @jit
-def plastic_step(w, mask, has_mask, row_count, x, tx, y, ty, xh, yh, s_pre, s_post, third,
+def plastic_step(w, mask, has_mask, row_count, x, tx, y, ty, xh, yh, pre_idx, s_post, third,
                  gate, t,
                  t_epoch, k_dec, x_int, x_frac, y_int, y_frac, x_factor, x_live, y_factor,
                  y_live, r_x_decay, r_x_imp, r_y_decay, r_y_imp, r_syn, products, factors,
@@ -482,13 +485,14 @@ def plastic_step(w, mask, has_mask, row_count, x, tx, y, ty, xh, yh, s_pre, s_po
     [syn_updates, trace_updates, epochs], incremented. ``full``: the rule reads traces at
     spike times (x0/y0 dependencies), so the whole replayed history is kept."""
     within = (t - 1) % t_epoch + 1
-    spike_phase(x, tx, y, ty, s_pre, s_post, third, gate, within, x_int, x_frac, y_int,
+    spike_phase(x, tx, y, ty, pre_idx, s_post, third, gate, within, x_int, x_frac, y_int,
                 y_frac, r_y_imp[2 * t - 1], post_mode)
     if t % t_epoch != 0:
         return
     epoch = t // t_epoch
     pos = 2 * t
     u_on = 0
+    # u_k is true every 2**k epochs (the rule's decimated epoch dependency)
     if k_dec >= 0 and epoch % (1 << k_dec) == 0:
         u_on = 1
     if u_on:
