@@ -197,13 +197,17 @@ def test_malformed_sweep_files_give_one_line_errors(tmp_path, change, message):
     assert message in msg and msg.startswith(str(path)) and "\n" not in msg
 
 
-def test_emulator_backend_missing_is_a_clear_error(tmp_path, monkeypatch):
-    # an emulator package without run_emulator (as before it is finished)
-    monkeypatch.setitem(sys.modules, "spikeport.backends.emulator", types.ModuleType("spikeport.backends.emulator"))
+def test_a_backend_that_cannot_load_is_a_clear_error(tmp_path, monkeypatch):
+    # the registry names the backend and why its module does not load (here: a stand-in module
+    # without the backend class), before any job runs
+    monkeypatch.setitem(sys.modules, "spikeport.backends.emulator.backend",
+                        types.ModuleType("spikeport.backends.emulator.backend"))
     path = write_sweep(tmp_path, SWEEP.replace("backend: brian2", "backend: emulator")
                        .replace("target: numpy\n", ""))
-    with pytest.raises(BackendError, match="spikeport.backends.emulator.run_emulator is not available"):
+    with pytest.raises(BackendError, match="backend 'emulator' .* cannot be loaded here: "
+                                           "AttributeError") as err:
         load_sweep(path)
+    assert "\n" not in str(err.value)
 
 
 def test_cli_errors_are_one_line(tmp_path):

@@ -78,7 +78,11 @@ def _class(name: str):
         raise BackendError(f"backend {name!r} is unknown; allowed: "
                            f"{', '.join(backend_names())}")
     module, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module), attr)
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise BackendError(f"backend {name!r} ({target}) cannot be loaded here: "
+                           f"{type(exc).__name__}: {exc}") from None
 
 
 def get_backend(name: str | None = None, **options) -> Backend:
