@@ -90,6 +90,9 @@ def add_export_nir(sub) -> None:
     p.add_argument("--discretisation", choices=("euler", "exp"), default="euler",
                    help="how the written tau should be stepped: euler writes tau = "
                         "dt/(1 - decay) as snnTorch reads it (default), exp writes tau itself")
+    p.add_argument("--time-step", type=float, default=None, metavar="SECONDS",
+                   help="write the ODE as stepped with this dt (default: the network's); the "
+                        "per-step decays are kept. snnTorch's importer assumes 1e-4")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=_cmd_export_nir)
 
@@ -113,7 +116,8 @@ def _cmd_import_nir(args) -> int:
 def _cmd_export_nir(args) -> int:
     from spikeport.converters.nir import export_nir_to, format_export
 
-    summary = export_nir_to(args.source, args.out, discretisation=args.discretisation)
+    summary = export_nir_to(args.source, args.out, discretisation=args.discretisation,
+                            time_step=args.time_step)
     print(json.dumps(summary, indent=2) if args.json else format_export(summary))
     for warning in summary["warnings"]:
         print(f"spikeport: warning: {warning}", file=sys.stderr)

@@ -113,16 +113,21 @@ def extras_of(net: Network, thresholds: dict | None = None) -> dict:
 
 
 def export_nir(net: Network, weights: dict[str, np.ndarray], discretisation: str = "euler",
-               thresholds: dict[str, np.ndarray] | None = None) -> NirExport:
+               thresholds: dict[str, np.ndarray] | None = None,
+               time_step: float | None = None) -> NirExport:
     """spikeport network (+ weights, optional per-neuron thresholds) → ``nir.NIRGraph``.
 
     Per population, with a = exp(−dt/τ) spikeport's per-step decays: ``tau_syn``/``tau_mem``
     = the NIR τ with that decay under ``discretisation`` (euler: dt/(1 − a); exp: τ itself),
     ``r = 1/g_m``, ``w_in = 1/g_s`` (gain 1), ``v_leak = bias/g_m``. Learning rules and
     homeostasis are dropped with a :class:`NirWarning`; ``extras`` keeps them.
+    ``time_step``: write the ODE as stepped with this dt instead of the network's (the
+    per-step decays and gains are kept; only the written τ, r and w_in change): snnTorch's
+    importer assumes dt = 1e-4.
     """
     nir = _nir()
-    disc = Discretisation(discretisation, net.dt)
+    step = net.dt if time_step is None else time_step
+    disc = Discretisation(discretisation, step)
     _check_exportable(net)
     thresholds = dict(thresholds or {})
     nodes, edges, dropped = {}, [], []
@@ -132,7 +137,7 @@ def export_nir(net: Network, weights: dict[str, np.ndarray], discretisation: str
                                           metadata={"spikeport": {"input": inp.name}})
     for pop in net.populations:
         n = pop.n
-        if disc.kind == "exp":   # the physical τ itself
+        if disc.kind == "exp" and step == net.dt:   # the physical τ itself
             tau_syn, tau_mem = pop.tau_u, pop.tau_v
         else:                    # the τ whose Euler step decays as exp(−dt/τ) does
             tau_syn = disc.tau_for(math.exp(-net.dt / pop.tau_u))
@@ -171,7 +176,7 @@ def export_nir(net: Network, weights: dict[str, np.ndarray], discretisation: str
     order = {"inputs": [i.name for i in net.inputs],
              "populations": [p.name for p in net.populations],
              "projections": [p.name for p in net.projections]}
-    metadata = {"producer": f"spikeport {__version__}", "network": net.name, "dt": net.dt,
+    metadata = {"producer": f"spikeport {__version__}", "network": net.name, "dt": step,
                 "discretisation": discretisation, "reset": "value",
                 "update_order": UPDATE_ORDER, "synaptic_delay_steps": 1,
                 "spikeport_order": json.dumps(order)}
@@ -180,7 +185,7 @@ def export_nir(net: Network, weights: dict[str, np.ndarray], discretisation: str
         warnings.warn("not part of NIR, dropped from the graph (kept in the extras, which "
                       "import-nir --rules takes back): " + "; ".join(dropped), NirWarning,
                       stacklevel=2)
-    summary = {"network": net.name, "dt": net.dt, "discretisation": discretisation,
+    summary = {"network": net.name, "dt": step, "discretisation": discretisation,
                "nodes": {k: type(v).__name__ for k, v in nodes.items()},
                "node_names": {k: v for k, v in node.items() if k != v},
                "edges": [list(e) for e in edges], "dropped": dropped,
@@ -208,7 +213,8 @@ def sidecar_path(nir_path: str | Path) -> Path:
     return p.parent / (stem + SIDECAR_SUFFIX)
 
 
-def export_nir_to(source: str | Path, out: str | Path, discretisation: str = "euler") -> dict:
+def export_nir_to(source: str | Path, out: str | Path, discretisation: str = "euler",
+                  time_step: float | None = None) -> dict:
     """``spikeport export-nir``: a spec, zoo name or artefact → ``OUT`` (.nir) and the extras
     beside it; returns the summary (its ``warnings`` list what was dropped)."""
     from spikeport.models.artefact import load_source
@@ -216,7 +222,7 @@ def export_nir_to(source: str | Path, out: str | Path, discretisation: str = "eu
     art = load_source(source)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", NirWarning)
-        result = export_nir(art.net, art.weights, discretisation, art.thresholds)
+        result = export_nir(art.net, art.weights, discretisation, art.thresholds, time_step)
     out = Path(out)
     write_nir(result.graph, out)
     side = sidecar_path(out)

@@ -140,7 +140,8 @@ def import_nir(source, *, dt: float | None = None, discretisation: str = "euler"
     """A NIR graph (a ``.nir`` path or a ``nir.NIRGraph``) → spikeport network and weights.
 
     ``convention``: how the file's neuron parameters are meant. ``nir``: NIR's equations
-    as written (snnTorch, Norse, spikeport), stepped with ``dt`` (default 1 ms) and
+    as written (snnTorch, Norse, spikeport), stepped with ``dt`` (default: the dt in the
+    file's metadata, else 1 ms) and
     ``discretisation``. ``spyx``: spyx's ``r = β`` and ``w_in = 1`` are decays, not gains
     (input gain 1, α = 1 − dt/τ_syn, β = r; dt from the file unless given; spyx's
     subtractive reset becomes a reset to 0, with a warning). ``auto`` (default): spyx when
@@ -178,7 +179,11 @@ def import_nir(source, *, dt: float | None = None, discretisation: str = "euler"
         conv_notes.append(SPYX_RESET_NOTE)
         if spec_dt is None and dt > 0.1:    # spyx's default dt is 1 (steps): keep the decays
             spec_dt = 1e-3
-    dt = 1e-3 if dt is None else dt
+    if dt is None:      # the dt the file records (spikeport's exports do), else 1 ms
+        rec = _meta_str(graph.metadata if isinstance(getattr(graph, "metadata", None), dict)
+                        else {}, "dt")
+        dt = float(rec) if isinstance(rec, (int, float)) and not isinstance(rec, bool) \
+            and math.isfinite(rec) and rec > 0 else 1e-3
     spec_dt = dt if spec_dt is None else spec_dt
     disc = _check_arguments(dt, discretisation, reset, spec_dt, where)
     extras_where = where + " (extras)"
