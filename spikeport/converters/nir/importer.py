@@ -397,11 +397,18 @@ def import_nir_to(nir_file: str | Path, out: str | Path, **options) -> dict:
 # ---------------------------------------------------------------------------------------------
 # reports
 
+def _convention_text(report: dict) -> str:
+    conv, found = report.get("convention", "nir"), report.get("convention_detected", "nir")
+    why = report.get("convention_reason", "")
+    if conv == found:
+        return f"{conv} (detected: {why})"
+    return f"{conv} (given; the graph looks like {found}: {why})"
+
+
 def format_import(report: dict) -> str:
     """Markdown summary of an import."""
     lines = [f"# NIR import: {report['source']} → {report.get('out', '')}", "",
-             f"Convention: {report.get('convention', 'nir')} "
-             f"({report.get('convention_reason', '')}). Discretised with dt = "
+             f"Convention: {_convention_text(report)}. Discretised with dt = "
              f"{report['dt']:.6g} s ({report['discretisation']}), reset "
              f"to value; spikeport dt = {report['spec_dt']:.6g} s. Spikes reach their targets "
              "one step after they are emitted (Lava's Dense delay): one step later per layer "
