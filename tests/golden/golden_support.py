@@ -183,6 +183,7 @@ VOLATILE: dict[str, str] = {
     "*samples_per_s_*": "throughput",
     "*timings_s.*": "wall-clock time",
     "*.time": "a timestamp (sweep run.log)",
+    "*run.started": "a timestamp (sweep points): at 6 digits it changes every ~3 hours",
     "*.pid": "a process id (sweep run.log)",
     "*.workers": "the local pool size defaults to the CPU count",
     # environment
