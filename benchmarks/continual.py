@@ -148,8 +148,11 @@ def run_one(dataset: str, tasks: str, seed: int, args) -> dict:
     atomic_write_json(done, res)   # last: only a complete run is ever reused
     for name, m in res["methods"].items():
         print(f"{dataset} tasks={tasks} seed {seed}: {name:22s} final mean accuracy "
-              f"{100 * m['final_mean_accuracy']:5.1f}%  BWT {100 * m['bwt']:+6.1f}  epochs/task "
-              f"{m['mean_epochs_per_task']:.2f}  ({m['wall_time_s']:.0f} s)", flush=True)
+              f"{100 * m['final_mean_accuracy']:5.1f}% (abstained "
+              f"{100 * m['final_abstained']:.1f}%)  BWT "
+              + ("n/a" if m["bwt"] is None else f"{100 * m['bwt']:+6.1f}")
+              + f"  epochs/task {m['mean_epochs_per_task']:.2f}  ({m['wall_time_s']:.0f} s)",
+              flush=True)
     return res
 
 

@@ -157,7 +157,7 @@ def test_run_without_fixed_network_exits_2_with_one_line(tmp_path, capsys):
         assert code == 2
         lines = stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("spikeport: error: ")
-        assert ("fixed_learned/" if extra else "fixed/") in lines[0]
+        assert ("no learned fixed-point network" if extra else "fixed/") in lines[0]
 
 
 # ---------------------------------------------------------------------------------- Lava runs
@@ -190,9 +190,9 @@ def test_run_learn_writes_learned_network_and_masked_synapses_stay(converted, ca
     assert s["mode"] == "learn" and s["split"] == "train"
     assert 0.0 <= s["accuracy_while_learning"] <= 1.0
     assert s["ops"]["projection:hidden->output"]["syn_updates"] > 0
-    assert (converted / "fixed_learned" / "network.json").is_file()
+    assert (converted / "lava_learned" / "network.json").is_file()
     fixed = FixedNetwork.load(converted / "fixed")
-    learned = FixedNetwork.load(converted / "fixed_learned")
+    learned = FixedNetwork.load(converted / "lava_learned")
     raw = load_npz(converted / "lava_learn.npz")
     changed = 0
     for p in fixed.projections:
@@ -210,7 +210,7 @@ def test_run_learn_writes_learned_network_and_masked_synapses_stay(converted, ca
     code, stdout, _ = cli(capsys, "run", converted, "--learned", "--samples", "2", "--json",
                           "--timeout", TIMEOUT, "--backend", "lava")
     assert code == 0
-    assert json.loads(stdout)["fixed_network"].endswith("fixed_learned")
+    assert json.loads(stdout)["fixed_network"].endswith("lava_learned")
 
 
 @pytest.mark.lava

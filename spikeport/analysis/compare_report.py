@@ -75,14 +75,27 @@ def _acc_table(title: str, acc: dict, rates: dict | None = None) -> list[str]:
     return lines
 
 
+def _samples_line(r: dict) -> str:
+    """Which samples each phase ran: count, split and sample-id range (older reports: counts)."""
+    src = r.get("samples_from")
+    if not src:
+        return (f"{r['samples']['infer']} {r['dataset']} test samples"
+                + (f", {r['samples']['learn']} training samples for the learning phase"
+                   if r["samples"]["learn"] else ""))
+    from spikeport.models.inputs import describe_samples
+
+    text = "Inference: " + describe_samples(src["infer"])
+    if src.get("learn"):
+        text += "; learning phase: " + describe_samples(src["learn"])
+    return text
+
+
 def format_compare(r: dict) -> str:
     """compare.md: the report as Markdown tables."""
     o = r["options"]
     lines = [f"# {r['network']}: Brian2 float vs Brian2 quantized vs fixed point "
              f"({r['backend']})", "",
-             f"{r['samples']['infer']} {r['dataset']} test samples"
-             + (f", {r['samples']['learn']} training samples for the learning phase"
-                if r["samples"]["learn"] else "")
+             _samples_line(r)
              + f"; identical input spikes for every backend; dt = {1e3 * r['dt_s']:g} ms, "
              f"{r['sample_steps']} steps per sample. van Rossum τ = {o['tau_vr_ms']:g} ms; a "
              f"missing first spike costs {o['first_spike_penalty_ms']:g} ms. Pairs: quantized "

@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 import sys
 
-from spikeport.cli.options import BACKEND_HELP, add_data_args, positive_int
+from spikeport.cli.options import (
+    BACKEND_HELP,
+    SPLIT_HELP,
+    add_data_args,
+    add_spikes_arg,
+    count_or_all,
+    positive_int,
+)
 
 
 def add_compare(sub) -> None:
@@ -29,12 +36,16 @@ def add_compare(sub) -> None:
                "compare.json works too.")
     p.add_argument("source", help="spec YAML, zoo name or trained artefact")
     p.add_argument("-o", "--out", required=True, metavar="OUT", help="output directory")
-    p.add_argument("--samples", type=positive_int, default=100,
-                   help="test samples for inference and scoring (default: 100)")
+    p.add_argument("--samples", type=count_or_all, default=100, metavar="N",
+                   help="samples for inference and scoring, or 'all' (the whole split) "
+                        "(default: 100)")
     p.add_argument("--learn-samples", type=positive_int, default=None, metavar="N",
                    help="training samples for the learning phase (default: --samples)")
     p.add_argument("--no-learn", action="store_true", help="skip the learning phase")
     add_data_args(p, default_split=None)
+    p.add_argument("--split", choices=("train", "val", "test", "all"), default="test",
+                   help=SPLIT_HELP + "; the inference phase's (default: test; learning: train)")
+    add_spikes_arg(p)
     p.add_argument("--backend", choices=("emulator", "lava"), default="emulator",
                    help=BACKEND_HELP)
     p.add_argument("--target", choices=("auto", "numpy", "cython"), default="auto",
@@ -78,7 +89,8 @@ def _cmd_compare(args) -> int:
         penalty=args.penalty, checkpoints=args.checkpoints, raster_sample=args.raster_sample,
         sbp_epoch=args.sbp_epoch, sweep_bits=args.sweep_bits, sweep_impulse=args.sweep_impulse,
         sweep_t_epoch=args.sweep_t_epoch, fail_under=args.fail_under,
-        fail_over=args.fail_over, timeout=args.timeout, progress=not args.no_progress)
+        fail_over=args.fail_over, timeout=args.timeout, progress=not args.no_progress,
+        split=args.split, spikes_file=args.spikes)
     print(json.dumps(report, indent=2) if args.json else format_compare(report))
     if not args.json:
         print(f"\nreport: {args.out}/compare.md (+ compare.json, PNGs)")

@@ -26,9 +26,11 @@ def add_continual(sub) -> None:
                     "(final mean accuracy, the accuracy matrix, backward transfer, forgetting, "
                     "epochs per task) and each spiking network as trained, OUT/networks/NAME/ "
                     "(convert/deploy it, or `spikeport run` the fixed-point one).",
-        epilog="Example: spikeport continual mnist_naca --tasks 1 -o runs/cil (one class per "
-               "task); --tasks 2 for two classes per task; --tasks 0,1/2,3/... for your own "
-               "order.")
+        epilog="Example: spikeport continual mnist_naca --tasks 1 --twin-init=-0.3,0.6 -o "
+               "runs/cil (one class per task; the README's table, one seed); --tasks 2 for two "
+               "classes per task; --tasks 0,1/2,3/... for your own order. Every accuracy comes "
+               "with the share of samples abstained on (no output spike, counted as an "
+               "error); a method that never decides has no BWT or forgetting (n/a).")
     p.add_argument("spec", help="network spec (YAML), zoo name (digits_naca, mnist_naca, ...) "
                                 "or a trained artefact")
     p.add_argument("-o", "--out", required=True, metavar="DIR", help="output folder")

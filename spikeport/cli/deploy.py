@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import json
 
-from spikeport.cli.options import BACKEND_HELP, add_data_args, positive_int
+from spikeport.cli.options import (
+    BACKEND_HELP,
+    SPLIT_HELP,
+    add_data_args,
+    add_spikes_arg,
+    count_or_all,
+    positive_int,
+)
 
 
 def add_convert(sub) -> None:
@@ -33,19 +40,23 @@ def add_run(sub) -> None:
         description="Run OUT/fixed on the bit-exact emulator (default) or on Lava's CPU "
                     "simulator (--backend lava: Loihi2SimCfg, fixed_pt, in a subprocess with a "
                     "timeout). --infer (default) scores the test split; --learn keeps learning "
-                    "on chip over training samples and writes OUT/fixed_learned/. Results: "
-                    "OUT/{emulator,lava}_{infer,learn}.json/.npz.")
+                    "on chip over training samples and writes OUT/{emulator,lava}_learned/ (one "
+                    "per backend). Results: OUT/{emulator,lava}_{infer,learn}.json/.npz.")
     p.add_argument("out", metavar="OUT", help="run directory written by convert or deploy")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--learn", action="store_true", help="learn on chip (train split)")
     mode.add_argument("--infer", action="store_true", help="inference only (default)")
-    p.add_argument("--samples", type=positive_int, default=100,
-                   help="number of samples (default: 100)")
+    p.add_argument("--samples", type=count_or_all, default=100, metavar="N",
+                   help="number of samples, or 'all' (the whole split) (default: 100)")
     add_data_args(p, default_split=None)
-    p.add_argument("--split", choices=("train", "val", "test"), default=None,
-                   help="dataset split (default: train with --learn, test otherwise)")
-    p.add_argument("--learned", action="store_true",
-                   help="run OUT/fixed_learned (after --learn) instead of OUT/fixed")
+    p.add_argument("--split", choices=("train", "val", "test", "all"), default=None,
+                   help=SPLIT_HELP + " (default: train with --learn, test otherwise)")
+    add_spikes_arg(p)
+    p.add_argument("--learned", nargs="?", const=True, default=False, metavar="BACKEND",
+                   choices=("emulator", "lava"),
+                   help="run the network learned by `run --learn` instead of OUT/fixed: "
+                        "BACKEND's (OUT/BACKEND_learned), by default this backend's, else the "
+                        "only one there (older runs: OUT/fixed_learned)")
     p.add_argument("--backend", choices=("emulator", "lava"), default="emulator",
                    help=BACKEND_HELP)
     p.add_argument("--timeout", type=float, default=3600.0,
@@ -70,6 +81,7 @@ def add_deploy(sub) -> None:
     p.add_argument("--samples", type=positive_int, default=100,
                    help="test samples to run on Lava and Brian2 (default: 100)")
     add_data_args(p, default_split=None)
+    add_spikes_arg(p)
     p.add_argument("--target", choices=("auto", "numpy", "cython"), default="auto",
                    help="Brian2 code generation for training (default: auto)")
     p.add_argument("--backend", choices=("emulator", "lava"), default="emulator",
@@ -106,23 +118,26 @@ def _cmd_convert(args) -> int:
 
 
 def _cmd_run(args) -> int:
+    from spikeport.models.inputs import describe_samples
     from spikeport.workflows.deploy import run_fixed
 
-    summary = run_fixed(args.out, learn=args.learn, samples=args.samples,
+    summary = run_fixed(args.out, learn=args.learn,
+                        samples=args.samples,
                         dataset=args.dataset, data_dir=args.data_dir, split=args.split,
                         use_learned=args.learned, timeout=args.timeout, backend=args.backend,
-                        progress=not args.no_progress)
+                        progress=not args.no_progress, spikes_file=args.spikes)
     summary.pop("_result", None)
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0
     acc = summary.get("accuracy", summary.get("accuracy_while_learning"))
     where = {"lava": "Lava", "emulator": "the emulator"}.get(args.backend, args.backend)
-    print(f"{summary['network']} on {where} ({summary['mode']}): {summary['samples']} samples of "
-          f"{summary['dataset']} ({summary['split']}), {summary['steps_per_s']:.0f} steps/s")
+    print(f"{summary['network']} on {where} ({summary['mode']}): {describe_samples(summary)}, "
+          f"{summary['steps_per_s']:.0f} steps/s")
     if acc is not None:
         label = "accuracy" if summary["mode"] == "infer" else "accuracy while learning"
-        print(f"{label}: {100 * acc:.1f}%")
+        print(f"{label}: {100 * acc:.1f}% on {summary['samples']} samples "
+              f"(abstained: {100 * summary.get('abstained', 0.0):.1f}%)")
     for pop, rate in summary["rates_hz"].items():
         print(f"  {pop}: {rate:.1f} Hz")
     if "learned_network" in summary:
@@ -141,7 +156,7 @@ def _cmd_deploy(args) -> int:
     summary = deploy(args.source, args.out, epochs=args.epochs, samples=args.samples,
                      dataset=args.dataset, data_dir=args.data_dir, target=args.target,
                      progress=not args.no_progress, timeout=args.timeout,
-                     backend=args.backend)
+                     backend=args.backend, spikes_file=args.spikes)
     print(format_deploy(summary))
     print(f"\neverything is in {args.out}")
     return 0

@@ -31,9 +31,16 @@ def add_import_nir(sub) -> None:
     p.add_argument("nir_file", metavar="FILE.nir", help="the NIR file (HDF5, nir 1.0)")
     p.add_argument("-o", "--out", required=True, metavar="OUT",
                    help="artefact directory (recommended), or SPEC.yaml for spec + .npz")
-    p.add_argument("--dt", type=float, default=1e-3, metavar="SECONDS",
+    p.add_argument("--dt", type=float, default=None, metavar="SECONDS",
                    help="time step the source framework stepped the ODE with (default: 0.001; "
-                        "snnTorch writes tau = dt/(1 - beta) with dt = 1e-4)")
+                        "a spyx file's own, from r = 1 - dt/tau_mem; snnTorch writes tau = "
+                        "dt/(1 - beta) with dt = 1e-4)")
+    p.add_argument("--convention", choices=("auto", "nir", "spyx"), default="auto",
+                   help="what the file's neuron parameters mean: nir, NIR's equations as "
+                        "written (snnTorch, Norse, spikeport); spyx, r = beta and w_in = 1 are "
+                        "decays and the input gain is 1 (spyx's to_nir); auto, spyx when the "
+                        "graph looks written by spyx (nodes input/output, no metadata, r = 1 - "
+                        "dt/tau_mem for one dt, w_in = 1), else nir (default: auto)")
     p.add_argument("--discretisation", choices=("euler", "exp"), default="euler",
                    help="euler: decay 1 - dt/tau, input gain dt/tau (snnTorch's "
                         "convention; default); exp: decay exp(-dt/tau), input gain "
@@ -57,6 +64,10 @@ def add_import_nir(sub) -> None:
                         "node")
     p.add_argument("--readout", default=None, metavar="POP",
                    help="the readout population when several feed Output nodes")
+    p.add_argument("--no-probe", action="store_true",
+                   help="skip the probe run (a few samples of random input through the "
+                        "Brian2 reference) that warns when the imported network is silent or "
+                        "saturated")
     p.add_argument("--json", action="store_true", help="print the import report as JSON")
     p.set_defaults(func=_cmd_import_nir)
 
@@ -79,26 +90,34 @@ def add_export_nir(sub) -> None:
     p.add_argument("--discretisation", choices=("euler", "exp"), default="euler",
                    help="how the written tau should be stepped: euler writes tau = "
                         "dt/(1 - decay) as snnTorch reads it (default), exp writes tau itself")
+    p.add_argument("--time-step", type=float, default=None, metavar="SECONDS",
+                   help="write the ODE as stepped with this dt (default: the network's); the "
+                        "per-step decays are kept. snnTorch's importer assumes 1e-4")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=_cmd_export_nir)
 
 
 def _cmd_import_nir(args) -> int:
-    from spikeport.converters.nir import format_import, import_nir_to
+    from spikeport.converters.nir import format_import
+    from spikeport.workflows.nir import import_and_probe
 
-    report = import_nir_to(args.nir_file, args.out, dt=args.dt,
-                           discretisation=args.discretisation, reset=args.reset,
-                           spec_dt=args.spec_dt, extras=args.rules, name=args.name,
-                           sample_steps=args.sample_steps, readout_classes=args.classes,
-                           readout_population=args.readout)
+    report = import_and_probe(args.nir_file, args.out, probe=not args.no_probe, dt=args.dt,
+                              discretisation=args.discretisation, reset=args.reset,
+                              convention=args.convention, spec_dt=args.spec_dt,
+                              extras=args.rules, name=args.name,
+                              sample_steps=args.sample_steps, readout_classes=args.classes,
+                              readout_population=args.readout)
     print(json.dumps(report, indent=2) if args.json else format_import(report))
+    for warning in report.get("probe", {}).get("warnings", []):
+        print(f"spikeport: warning: {warning}", file=sys.stderr)
     return 0
 
 
 def _cmd_export_nir(args) -> int:
     from spikeport.converters.nir import export_nir_to, format_export
 
-    summary = export_nir_to(args.source, args.out, discretisation=args.discretisation)
+    summary = export_nir_to(args.source, args.out, discretisation=args.discretisation,
+                            time_step=args.time_step)
     print(json.dumps(summary, indent=2) if args.json else format_export(summary))
     for warning in summary["warnings"]:
         print(f"spikeport: warning: {warning}", file=sys.stderr)

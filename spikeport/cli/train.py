@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from spikeport.cli.options import add_data_args, positive_int
+from spikeport.cli.options import add_data_args, add_spikes_arg, positive_int
 
 
 def add_train(sub) -> None:
@@ -50,7 +50,8 @@ def add_evaluate(sub) -> None:
         description="Score a trained artefact (learning off) on any dataset folder, e.g. "
                     "another pair of MNIST IDX files.")
     p.add_argument("artefact", help="a directory written by 'spikeport train'")
-    add_data_args(p)
+    add_data_args(p, with_all=True)
+    add_spikes_arg(p)
     p.add_argument("--samples", type=positive_int, default=None,
                    help="score only the first N samples of the split (default: all)")
     p.add_argument("--target", choices=("auto", "numpy", "cython"), default="auto",
@@ -80,14 +81,10 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_evaluate(args) -> int:
-    from spikeport.training.brian2 import evaluate
+    from spikeport.workflows.evaluate import evaluate, format_evaluate
 
     res = evaluate(args.artefact, dataset=args.dataset, data_dir=args.data_dir,
                    split=args.split, samples=args.samples, target=args.target,
-                   progress=not args.no_progress)
-    if args.json:
-        print(json.dumps(res, indent=2))
-    else:
-        print(f"{res['artefact']}: {100 * res['accuracy']:.1f}% on {res['samples']} samples of "
-              f"{res['dataset']} ({res['split']})")
+                   progress=not args.no_progress, spikes_file=args.spikes)
+    print(json.dumps(res, indent=2) if args.json else format_evaluate(res))
     return 0

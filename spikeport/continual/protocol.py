@@ -181,6 +181,8 @@ class MethodRun:
     wall_time_s: float = 0.0
     learning_cost: dict | None = None
     info: dict = field(default_factory=dict)
+    # (T, T) fraction of task k's test samples without a decision after task t (NaN above)
+    abstained_matrix: np.ndarray | None = None
 
 
 def run_protocol(learner, splits: Splits, cfg: ProtocolConfig, evaluate_on: str = "test",
@@ -198,6 +200,7 @@ def run_protocol(learner, splits: Splits, cfg: ProtocolConfig, evaluate_on: str 
                             f"0..{splits.n_classes - 1})")
     T = len(cfg.tasks)
     matrix = np.full((T, T), np.nan)
+    abst = np.full((T, T), np.nan)
     epochs, seen_acc, abstained = [], [], []
     seen: list[int] = []
     n_train = 0
@@ -225,6 +228,7 @@ def run_protocol(learner, splits: Splits, cfg: ProtocolConfig, evaluate_on: str 
             for k, task in enumerate(cfg.tasks[:t + 1]):
                 mask = np.isin(ev.y, task)
                 matrix[t, k] = float(np.mean(pred[mask] == ev.y[mask]))
+                abst[t, k] = float(np.mean(pred[mask] < 0))
             seen_acc.append(float(np.mean(pred == ev.y)))
             abstained.append(float(np.mean(pred < 0)))
             if bar is not None:
@@ -234,7 +238,7 @@ def run_protocol(learner, splits: Splits, cfg: ProtocolConfig, evaluate_on: str 
         if bar is not None:
             bar.close()
     return MethodRun(learner.name, matrix, epochs, seen_acc, abstained, n_train,
-                     time.perf_counter() - t0, learner.learning_cost())
+                     time.perf_counter() - t0, learner.learning_cost(), abstained_matrix=abst)
 
 
 class _TaskLearner:

@@ -8,7 +8,12 @@ training task t, defined for k ≤ t):
 * forgetting ``F = (1/(T−1))·Σ_{k<T−1} (max_{t<T−1} A[t, k] − A[T−1, k])``;
 * epochs per task (mean and per task), the accuracy over all seen test samples after each
   task, and the fraction of abstentions (test samples without a decision: a spiking readout
-  with no output spike for any seen class) after the last task.
+  with no output spike for any seen class), after each task and per cell of the matrix.
+
+An abstention counts as an error in every accuracy, and is reported beside it. A task the method
+never decided on (it abstained on all of that task's samples after every task) says nothing
+about memory: it is left out of BWT and forgetting, and when no task is left they are None
+(printed "n/a"), never 0 — a silent network does not "forget nothing".
 """
 
 from __future__ import annotations
@@ -25,16 +30,23 @@ def summarize(run: MethodRun) -> dict:
     A = np.asarray(run.matrix, np.float64)
     T = A.shape[0]
     final = A[T - 1]
+    B = (np.zeros_like(A) if run.abstained_matrix is None
+         else np.asarray(run.abstained_matrix, np.float64))
+    # tasks the method decided on at least once: the only ones that say anything about memory
+    decided = [k for k in range(T - 1) if np.nanmin(B[k:, k]) < 1.0]
     out = {"method": run.name, "final_mean_accuracy": float(np.mean(final)),
            "final_seen_accuracy": run.seen_accuracy[-1],
-           "bwt": float(np.mean([final[k] - A[k, k] for k in range(T - 1)])) if T > 1 else 0.0,
-           "forgetting": float(np.mean([np.max(A[k:T - 1, k]) - final[k]
-                                        for k in range(T - 1)])) if T > 1 else 0.0,
+           "bwt": (float(np.mean([final[k] - A[k, k] for k in decided])) if decided else None)
+           if T > 1 else 0.0,
+           "forgetting": (float(np.mean([np.max(A[k:T - 1, k]) - final[k] for k in decided]))
+                          if decided else None) if T > 1 else 0.0,
+           "tasks_never_decided": [k for k in range(T) if np.nanmin(B[k:, k]) >= 1.0],
            "mean_epochs_per_task": float(np.mean(run.epochs)), "epochs_per_task": run.epochs,
            "mean_accuracy_after_task": [float(np.mean(A[t, :t + 1])) for t in range(T)],
            "seen_accuracy_after_task": run.seen_accuracy,
            "abstained_after_task": run.abstained, "final_abstained": run.abstained[-1],
            "accuracy_matrix": [[None if np.isnan(v) else float(v) for v in row] for row in A],
+           "abstained_matrix": [[None if np.isnan(v) else float(v) for v in row] for row in B],
            "train_samples_presented": run.train_samples, "wall_time_s": run.wall_time_s,
            "learning_cost": run.learning_cost}
     out.update(run.info)
@@ -47,9 +59,13 @@ def aggregate(per_seed: list[dict]) -> dict:
             "mean_epochs_per_task", "final_abstained")
     out = {"seeds": len(per_seed)}
     for k in keys:
-        v = np.array([r[k] for r in per_seed], np.float64)
+        vals = [r[k] for r in per_seed]
+        v = np.array([x for x in vals if x is not None], np.float64)
+        if not v.size:       # every seed abstained throughout: no value, never a 0
+            out[k] = {"mean": None, "std": None, "values": vals}
+            continue
         out[k] = {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
-                  "values": v.tolist()}
+                  "values": vals}
     mats = np.array([[[np.nan if x is None else x for x in row] for row in r["accuracy_matrix"]]
                      for r in per_seed], np.float64)
     known = ~np.isnan(mats)
@@ -66,19 +82,24 @@ def _pct(x: float) -> str:
 
 def format_table(methods: dict[str, dict]) -> str:
     """Markdown: one row per method (values in %, ± std over seeds when aggregated)."""
-    lines = ["| method | final mean accuracy (%) | BWT (points) | forgetting (points) | "
-             "epochs per task | abstained (%) |", "|---|---:|---:|---:|---:|---:|"]
+    lines = ["| method | final mean accuracy (%) | abstained (%) | BWT (points) | forgetting "
+             "(points) | epochs per task |", "|---|---:|---:|---:|---:|---:|"]
+
     def cell(m, key, scale=True):
         v = m[key]
         if isinstance(v, dict):
             mean, std = v["mean"], v["std"]
+            if mean is None:
+                return "n/a (abstained)"
             return f"{_pct(mean)} ± {_pct(std)}" if scale else f"{mean:.2f} ± {std:.2f}"
+        if v is None:
+            return "n/a (abstained)"
         return _pct(v) if scale else f"{v:.2f}"
 
     for name, m in methods.items():
-        lines.append(f"| {name} | {cell(m, 'final_mean_accuracy')} | {cell(m, 'bwt')} | "
-                     f"{cell(m, 'forgetting')} | {cell(m, 'mean_epochs_per_task', False)} | "
-                     f"{cell(m, 'final_abstained')} |")
+        lines.append(f"| {name} | {cell(m, 'final_mean_accuracy')} | "
+                     f"{cell(m, 'final_abstained')} | {cell(m, 'bwt')} | "
+                     f"{cell(m, 'forgetting')} | {cell(m, 'mean_epochs_per_task', False)} |")
     return "\n".join(lines)
 
 
@@ -144,7 +165,11 @@ def format_report(result: dict) -> str:
                 if result.get("early_stop") else "") + ".", "",
              format_table(result["methods"]), ""]
     for name, m in result["methods"].items():
-        lines += [f"## {name}", "", format_matrix(m["accuracy_matrix"], tasks), ""]
+        lines += [f"## {name}", "", "Accuracy (%):", "",
+                  format_matrix(m["accuracy_matrix"], tasks), ""]
+        if m.get("abstained_matrix"):
+            lines += ["Abstained (%, no decision: counted as errors above):", "",
+                      format_matrix(m["abstained_matrix"], tasks), ""]
         cost = m.get("learning_cost") or {}
         if cost.get("backend", "").startswith("brian2"):
             lines += [f"Learning phase: {cost['samples']} samples, {cost['steps']} steps, "

@@ -8,11 +8,13 @@ A run directory holds everything one deployment produced; later commands take it
       spec.yaml            the network spec (what encodes the inputs)
       fixed/               fixed-point network: network.json + weights.npz (Lava's input)
       quantization.json    per-layer quantization report (also .md)
+      classes.json         the artefact's class list (label names by index), when known
       emulator_infer.json  a fixed-point run's summary (accuracy, rates, op counts) on the
                            bit-exact emulator (the default backend); emulator_learn.json
       emulator_infer.npz   its spikes, input spikes, labels; *_learn.npz adds learned weights
       lava_infer.json/.npz the same from Lava's simulator (``--backend lava``, the reference)
-      fixed_learned/       the fixed-point network after on-chip learning
+      emulator_learned/    the fixed-point network after on-chip learning on the emulator
+      lava_learned/        ... and on Lava (runs before per-backend folders: fixed_learned/)
       deploy.json / .md    deploy's summary: Brian2 reference vs fixed point on the same samples
       energy.json/.md/.png energy on the chip profiles, with baselines (``spikeport energy``)
 
@@ -27,12 +29,44 @@ import numpy as np
 
 from spikeport.errors import DataError
 from spikeport.io import atomic_write_json, atomic_write_text
-from spikeport.models.artefact import load_source
+from spikeport.models.artefact import load_source, training_classes, write_classes
 from spikeport.models.spec import save_spec
 from spikeport.paths import relative_paths
 
 FIXED = "fixed"
-FIXED_LEARNED = "fixed_learned"
+FIXED_LEARNED = "fixed_learned"     # before backends had their own: still read, never written
+LEARNED_BACKENDS = ("emulator", "lava")
+
+
+def learned_name(backend: str) -> str:
+    """The folder ``run --learn`` on ``backend`` writes: ``emulator_learned``, ``lava_learned``
+    (one per backend, so learning on one never replaces what another learned)."""
+    return f"{backend}_learned"
+
+
+def find_learned(out: Path, backend: str, source: str | None = None) -> str:
+    """The learned network ``run --learned`` takes: ``source``'s (a backend name), else
+    ``backend``'s own, else the only learned network in the folder (a legacy
+    ``fixed_learned/`` included); several and none of ``backend`` is an error listing them."""
+    out = Path(out)
+    if source is not None:
+        if not (out / learned_name(source)).is_dir():
+            raise DataError(f"{out}: no {learned_name(source)}/ (run `spikeport run {out} "
+                            f"--learn --backend {source}` first)")
+        return learned_name(source)
+    if (out / learned_name(backend)).is_dir():
+        return learned_name(backend)
+    found = [learned_name(b) for b in LEARNED_BACKENDS if (out / learned_name(b)).is_dir()]
+    if (out / FIXED_LEARNED).is_dir():
+        found.append(FIXED_LEARNED)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise DataError(f"{out}: no learned fixed-point network ({learned_name(backend)}/); "
+                        f"run `spikeport run {out} --learn` first")
+    raise DataError(f"{out}: learned networks {', '.join(f + '/' for f in found)} and none "
+                    f"from {backend}; choose one: --learned BACKEND (allowed: "
+                    f"{', '.join(f.removesuffix('_learned') for f in found)})")
 
 
 def convert(source: str | Path, out: str | Path, options=None) -> dict:
@@ -50,6 +84,9 @@ def convert(source: str | Path, out: str | Path, options=None) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     fixed.save(out / FIXED)
     save_spec(art.net, out / "spec.yaml")
+    classes = training_classes(art)
+    if classes is not None:     # what `run` maps a data file's labels through
+        write_classes(out, classes, art.metrics.get("dataset"))
     report = dict(fixed.report)
     report["source"] = str(source)
     atomic_write_json(out / "quantization.json", relative_paths(report, out))
@@ -57,11 +94,15 @@ def convert(source: str | Path, out: str | Path, options=None) -> dict:
     return report
 
 
-def load_fixed(out: Path, learned: bool = False):
-    """The fixed-point network of a run folder (``fixed/``, or ``fixed_learned/``)."""
+def load_fixed(out: Path, learned: bool | str = False):
+    """The fixed-point network of a run folder: ``fixed/``, or with ``learned`` the folder
+    it names (``emulator_learned``, ``lava_learned``, legacy ``fixed_learned``; True: the
+    legacy name)."""
     from spikeport.flow.fixed import FixedNetwork
 
-    sub = FIXED_LEARNED if learned else FIXED
+    if learned is True:
+        learned = FIXED_LEARNED
+    sub = learned if learned else FIXED
     if not (out / sub).is_dir():
         hint = ("run `spikeport run OUT --learn` first" if learned else
                 "run `spikeport convert ARTEFACT -o OUT` first")

@@ -111,3 +111,39 @@ def default_data_dir(name: str, env_var: str, shared_subdir: str) -> Path:
         return shared
     raise DataError(f"{name}: no data folder: pass --data-dir DIR (data_dir=...) or set "
                     f"{env_var}; looked for {shared}")
+
+
+def class_names(ds: Dataset) -> list[str]:
+    """The name of every class index of ``ds``: the loader's ``meta["classes"]`` (NETtalk's
+    phoneme symbols), else the indices as text (``"0"`` .. ``"9"`` for the digit sets)."""
+    names = ds.meta.get("classes")
+    if names is not None:
+        return [str(c) for c in names]
+    return [str(i) for i in range(ds.n_classes)]
+
+
+def map_classes(ds: Dataset, classes: list[str], source: str) -> Dataset:
+    """``ds`` with its labels re-indexed through ``classes``, the class list a network was
+    trained with (``source`` names where it comes from, for the error): label ``c`` of the
+    file becomes ``classes.index(c)``, whatever other labels the file holds. A label that is
+    not in ``classes`` is a DataError naming the file, the label, a sample and the list."""
+    classes = [str(c) for c in classes]
+    own = class_names(ds)
+    lookup = {c: i for i, c in enumerate(classes)}
+    table = np.array([lookup.get(c, -1) for c in own], np.int64)
+    y = table[ds.y] if len(ds.y) else ds.y.copy()
+    unknown = np.flatnonzero(y < 0)
+    if unknown.size:
+        first = int(unknown[0])
+        label = own[int(ds.y[first])]
+        where = ds.meta.get("file") or ", ".join(ds.meta.get("files", [])) or ds.name
+        sample = f"sample {int(ds.index[first]) if ds.index is not None else first}"
+        if "words" in ds.meta and "word" in ds.meta:
+            sample += f", word {ds.meta['words'][int(ds.meta['word'][first])]!r}"
+        count = f"{unknown.size} sample{'s' if unknown.size > 1 else ''} in all"
+        raise DataError(f"{ds.name}: {where}: label {label!r} ({sample}; {count}) is not one "
+                        f"of the {len(classes)} classes of {source}: {' '.join(classes)}")
+    meta = dict(ds.meta)
+    meta["classes"] = classes
+    meta["file_classes"] = own
+    return Dataset(ds.name, ds.X, y, len(classes), ds.split, meta, ds.index, ds.spikes)

@@ -12,7 +12,10 @@ positions -3..+3, each a one-hot over 27 symbols (``a``..``z`` = 0..25, 26 = bla
 beyond the word's ends), so 7 × 27 = 189 features, feature ``27·p + s`` for window position
 ``p`` (0 = three letters left) and symbol ``s``. Words are lower-cased. Target: the class
 index of the centre letter's phoneme in ``meta["classes"]``, the sorted list of every
-phoneme symbol in the file (all splits, so indices agree between splits).
+phoneme symbol in the file (all splits, so indices agree between splits). Another file may
+hold other phonemes, so these indices are the file's own: a trained network stores the class
+list it learned (``classes.json``) and the commands that score it re-index a file's labels
+through that list (:func:`spikeport.data.base.map_classes`).
 
 Split (fixed, by word, so no word's letters sit in two splits): bucket =
 ``zlib.crc32(word) % 10``; buckets 0-7 train, 8 val, 9 test (about 80/10/10 of the words).
@@ -113,6 +116,12 @@ def _resolve(data_dir) -> Path:
         if (base / name).is_file():
             return base / name
     raise DataError(f"nettalk: {base}: no {' or '.join(FILE_NAMES)} in this folder")
+
+
+def nettalk_classes(data_dir: str | Path | None = None) -> list[str]:
+    """The sorted phoneme symbols of a NETtalk file (all splits): its class list."""
+    _, phons, _ = parse_nettalk(_resolve(data_dir))
+    return sorted(set("".join(phons)))
 
 
 def load_nettalk(split: str = "train", data_dir: str | Path | None = None) -> Dataset:

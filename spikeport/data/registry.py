@@ -79,3 +79,17 @@ def load_dataset(name: str, split: str = "train", data_dir: str | os.PathLike | 
         raise DataError(f"{name}: unknown option(s) {', '.join(unknown)}; allowed: "
                         f"{', '.join(allowed) or 'none'}")
     return fn(split=split, data_dir=data_dir, **options)
+
+
+def dataset_classes(name: str, data_dir: str | os.PathLike | None = None) -> list[str] | None:
+    """The class list a loader indexes labels by, without loading the samples: the digits
+    ``"0"`` .. ``"9"`` for digits and MNIST, the sorted phoneme symbols of the NETtalk file
+    (all splits); None for the event sets (their indices are tonic's, fixed by the dataset)."""
+    if name in ("digits", "mnist"):
+        return [str(i) for i in range(10)]
+    if name == "nettalk":
+        from spikeport.data.nettalk import nettalk_classes
+
+        return nettalk_classes(data_dir)
+    _loader(name)   # an unknown name is an error here too
+    return None

@@ -38,6 +38,8 @@ class Batch:
     teacher: np.ndarray | None          # bool (n_samples, T, n_readout) or None
     dataset: str
     split: str
+    split_size: int | None = None       # samples in the whole split (the batch may be its head)
+    classes: list[str] | None = None    # label index -> class name, when known
 
     def __len__(self) -> int:
         return int(len(self.labels))

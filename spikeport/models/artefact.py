@@ -6,6 +6,8 @@
       spec.yaml       the network spec (as trained)
       weights.npz     one array per projection, (n_pre, n_post), plus ``threshold/<population>``
       metrics.json    accuracy per epoch, seeds, wall time, versions
+      classes.json    the class list it was trained with: {"dataset", "classes": [name of
+                      index 0, 1, ...]} (absent in artefacts written before it existed)
 
 Every file is written atomically, so an interrupted run leaves the previous epoch's artefact
 intact; arrays are read with ``allow_pickle=False``.
@@ -28,6 +30,7 @@ SPEC = "spec.yaml"
 WEIGHTS = "weights.npz"
 METRICS = "metrics.json"
 THRESHOLD_PREFIX = "threshold/"
+CLASSES = "classes.json"
 
 
 @dataclass
@@ -37,6 +40,45 @@ class Artefact:
     thresholds: dict[str, np.ndarray] = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
     path: Path | None = None
+    classes: list[str] | None = None    # class index -> label name, as trained
+
+
+def read_classes(folder: str | Path) -> list[str] | None:
+    """The class list stored in an artefact or run folder (``classes.json``), or None."""
+    path = Path(folder) / CLASSES
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    classes = data.get("classes") if isinstance(data, dict) else None
+    if (not isinstance(classes, list) or not classes
+            or not all(isinstance(c, str) for c in classes) or len(set(classes)) != len(classes)):
+        raise DataError(f"{path}: classes = {str(classes)[:60]}; allowed: a non-empty list of "
+                        "distinct strings")
+    return classes
+
+
+def write_classes(folder: str | Path, classes: list[str], dataset: str | None) -> None:
+    atomic_write_json(Path(folder) / CLASSES, {"dataset": dataset,
+                                               "classes": [str(c) for c in classes]})
+
+
+def training_classes(art: Artefact) -> list[str] | None:
+    """The class list of an artefact: its own, else that of the dataset its metrics name (the
+    file it was trained on, read now: what the trainer indexed labels by)."""
+    if art.classes is not None:
+        return list(art.classes)
+    dataset = art.metrics.get("dataset")
+    if not dataset:
+        return None
+    from spikeport.data.registry import dataset_classes
+
+    try:
+        return dataset_classes(dataset, art.metrics.get("data_dir"))
+    except DataError:
+        return None
 
 
 def is_artefact(path: str | Path) -> bool:
@@ -54,6 +96,9 @@ def save_artefact(art: Artefact, path: str | Path) -> None:
     atomic_savez(path / WEIGHTS, **arrays)
     save_spec(art.net, path / SPEC)
     atomic_write_json(path / METRICS, art.metrics)
+    classes = training_classes(art)
+    if classes is not None:
+        write_classes(path, classes, art.metrics.get("dataset"))
 
 
 def load_artefact(path: str | Path) -> Artefact:
@@ -83,7 +128,7 @@ def load_artefact(path: str | Path) -> Artefact:
         except json.JSONDecodeError as exc:
             raise DataError(f"{path / METRICS}: not valid JSON ({exc.msg} at line "
                             f"{exc.lineno})") from None
-    return Artefact(net, weights, thresholds, metrics, path)
+    return Artefact(net, weights, thresholds, metrics, path, read_classes(path))
 
 
 def load_source(source: str | Path) -> Artefact:

@@ -67,9 +67,16 @@ def teacher_batch(net: Network, labels: np.ndarray, sample_ids: np.ndarray,
 
 
 def load_batch(net: Network, dataset: str | None, data_dir: str | None, split: str,
-               samples: int | None, spikes_file: str | Path | None = None) -> Batch:
+               samples: int | None, spikes_file: str | Path | None = None,
+               classes: list[str] | None = None, class_source: str = "the network") -> Batch:
     """The samples a command runs on: from a dataset (encoded with the spec), or a user's
-    spike file (``.npz`` with ``spikes`` (n, T, n_inputs) and ``labels``)."""
+    spike file (``.npz`` with ``spikes`` (n, T, n_inputs) and ``labels``).
+
+    ``classes``: the class list the network was trained with (``classes.json`` of its
+    artefact or run folder, named by ``class_source`` in errors): the file's labels are
+    re-indexed through it, so a file holding fewer (or other) classes keeps the network's
+    indices; a label outside it is a DataError. None: the file's own indices."""
+    from spikeport.data.base import class_names, map_classes
     from spikeport.data.registry import load_dataset
 
     if spikes_file is not None:
@@ -79,13 +86,19 @@ def load_batch(net: Network, dataset: str | None, data_dir: str | None, split: s
         n = data.spikes.shape[0] if samples is None else min(samples, data.spikes.shape[0])
         labels = data.labels if data.labels is not None else np.full(data.spikes.shape[0], -1)
         ids = data.sample_ids if data.sample_ids is not None else np.arange(len(labels))
-        return spikes_batch(net, data.spikes[:n], labels[:n], ids[:n], str(spikes_file), "file")
+        batch = spikes_batch(net, data.spikes[:n], labels[:n], ids[:n], str(spikes_file),
+                             "file")
+        batch.split_size = int(data.spikes.shape[0])
+        batch.classes = classes
+        return batch
     name = dataset or default_dataset(net)
     events = name in EVENT_DATASETS
     options = {"as_spikes": True, "T": net.sample_steps, "dt": net.dt} if events else {}
     if events and samples is not None:
         options["max_samples"] = samples
     ds = load_dataset(name, split=split, data_dir=data_dir, **options)
+    if classes is not None:
+        ds = map_classes(ds, classes, class_source)
     n = len(ds.y) if samples is None else min(samples, len(ds.y))
     if n <= 0:
         raise DataError(f"dataset {name!r} split {split!r}: --samples must be >= 1 (got "
@@ -94,8 +107,39 @@ def load_batch(net: Network, dataset: str | None, data_dir: str | None, split: s
     # depend only on (seed, id), never on which split or batch it is drawn in
     ids = np.asarray(ds.index[:n]) if ds.index is not None else np.arange(n)
     if events:
-        return spikes_batch(net, ds.spikes[:n], ds.y[:n], ids, name, split)
-    return encode_batch(net, ds.X[:n], ds.y[:n], ids, name, split)
+        batch = spikes_batch(net, ds.spikes[:n], ds.y[:n], ids, name, split)
+    else:
+        batch = encode_batch(net, ds.X[:n], ds.y[:n], ids, name, split)
+    batch.split_size = int(len(ds.y))
+    batch.classes = class_names(ds)
+    return batch
+
+
+def sample_facts(batch: Batch) -> dict:
+    """Which samples a batch holds, for every printed or written accuracy: how many, of which
+    split (and how many it has), the range of their sample ids (positions in the source)."""
+    ids = np.asarray(batch.sample_ids)
+    return {"samples": int(len(batch)), "dataset": batch.dataset, "split": batch.split,
+            "split_size": batch.split_size,
+            "sample_ids": [int(ids.min()), int(ids.max())] if ids.size else None}
+
+
+def describe_samples(facts: dict) -> str:
+    """``sample_facts`` in words: '500 of the 2000 samples of mnist, test split (sample ids
+    6000-6499)'; '20 samples of spikes.npz (sample ids 0-19)' for a spike file."""
+    n, total, split = facts["samples"], facts.get("split_size"), facts.get("split")
+    ids = facts.get("sample_ids")
+    rng = f" (sample ids {ids[0]}-{ids[1]})" if ids else ""
+    if split == "file":
+        of = f"{n} of the {total}" if total is not None and total != n else f"{n}"
+        return f"{of} samples of {facts['dataset']}{rng}"
+    if total is None:
+        of = f"{n}"
+    elif total == n:
+        of = f"all {n}"
+    else:
+        of = f"{n} of the {total}"
+    return f"{of} samples of {facts['dataset']}, {split} split{rng}"
 
 
 def spikes_batch(net: Network, spikes: np.ndarray, labels: np.ndarray, sample_ids: np.ndarray,

@@ -75,7 +75,7 @@ from spikeport.analysis.gates import (
 )
 from spikeport.backends.base import backend_names, get_backend
 from spikeport.converters.quantized_reference import quantized_reference
-from spikeport.errors import BackendError, SpecError
+from spikeport.errors import BackendError, DataError, SpecError
 from spikeport.io import atomic_write_json, atomic_write_text
 from spikeport.workflows.compare_runs import (  # noqa: F401  (tests reach them through here)
     LearnRun,
@@ -100,9 +100,11 @@ class CompareOptions:
     ``fail_over``: ``"METRIC=VALUE"`` gates (see :func:`gate_metrics`).
     """
 
-    samples: int = 100
+    samples: int | None = 100         # None: the whole split (or spike file)
     learn_samples: int | None = None
     learn: bool = True
+    split: str = "test"                # the inference split ("all": the whole file)
+    spikes_file: str | None = None     # a user's input spikes for both phases
     backend: str = "emulator"
     target: str = "auto"
     dataset: str | None = None
@@ -181,6 +183,8 @@ def _validate(opts: CompareOptions) -> None:
     get_backend(opts.backend)  # a backend that cannot run here says so before any Brian2 run
     for name in ("samples", "checkpoints"):
         v = getattr(opts, name)
+        if name == "samples" and v is None:
+            continue
         if not isinstance(v, int) or v < 1:
             raise SpecError(f"compare option {name} = {v!r} is invalid; allowed: integers >= 1")
     if opts.learn_samples is not None and (not isinstance(opts.learn_samples, int)
@@ -192,9 +196,12 @@ def _validate(opts: CompareOptions) -> None:
         raise SpecError(f"--tau-vr = {opts.tau_vr!r} is invalid; allowed: a time > 0")
     if opts.penalty is not None and not (math.isfinite(opts.penalty) and opts.penalty >= 0):
         raise SpecError(f"--penalty = {opts.penalty!r} is invalid; allowed: steps >= 0")
-    if not isinstance(opts.raster_sample, int) or not 0 <= opts.raster_sample < opts.samples:
+    if not isinstance(opts.raster_sample, int) or not (
+            0 <= opts.raster_sample < (opts.samples or opts.raster_sample + 1)):
         raise SpecError(f"--raster-sample = {opts.raster_sample!r} is invalid; allowed: "
-                        f"[0, {opts.samples - 1}] (a test sample index)")
+                        f"[0, {(opts.samples or 0) - 1}] (a test sample index)")
+    if opts.split not in ("train", "val", "test", "all"):
+        raise SpecError(f"--split = {opts.split!r} is invalid; allowed: train, val, test, all")
     for kind in opts.sweeps:
         if kind not in SWEEPS:
             raise SpecError(f"sweep {kind!r} is not supported; allowed: {', '.join(SWEEPS)}")
@@ -210,8 +217,8 @@ def compare(source: str | Path, out: str | Path, options: CompareOptions | None 
     from spikeport.converters.quantize import QuantizeOptions, quantize
     from spikeport.converters.run_folder import convert
     from spikeport.flow.fixed import FixedNetwork
-    from spikeport.models.artefact import load_source
-    from spikeport.models.inputs import load_batch
+    from spikeport.models.artefact import load_source, training_classes
+    from spikeport.models.inputs import load_batch, sample_facts
 
     opts = options or CompareOptions()
     _validate(opts)
@@ -247,9 +254,15 @@ def compare(source: str | Path, out: str | Path, options: CompareOptions | None 
     learn_phase = bool(opts.learn and plastic)
     target = resolve_target(opts.target)
     dataset = opts.dataset or art.metrics.get("dataset")
-    test = load_batch(net, dataset, opts.data_dir, "test", opts.samples)
-    train = load_batch(net, dataset, opts.data_dir, "train",
-                       opts.learn_samples or opts.samples) if learn_phase else None
+    classes = training_classes(art)
+    test = load_batch(net, dataset, opts.data_dir, opts.split, opts.samples, opts.spikes_file,
+                      classes=classes, class_source=f"{source}")
+    train = load_batch(net, dataset, opts.data_dir, "train", opts.learn_samples or opts.samples,
+                       opts.spikes_file, classes=classes,
+                       class_source=f"{source}") if learn_phase else None
+    if train is not None and not (train.labels >= 0).all():
+        raise DataError(f"--spikes {opts.spikes_file}: no labels; the learning phase needs "
+                        "them (its teacher); add labels to the file or pass --no-learn")
     if opts.raster_sample >= len(test.labels):
         raise SpecError(f"--raster-sample = {opts.raster_sample} is invalid; the test split has "
                         f"{len(test.labels)} samples")
@@ -301,6 +314,9 @@ def compare(source: str | Path, out: str | Path, options: CompareOptions | None 
         "samples": {"infer": int(len(test.labels)),
                     "learn": int(len(train.labels)) if learn_phase else 0},
         "splits": {"infer": test.split, "learn": train.split if learn_phase else None},
+        "samples_from": {"infer": sample_facts(test),
+                         "learn": sample_facts(train) if learn_phase else None},
+        "classes": test.classes,
         "dt_s": net.dt, "sample_steps": net.sample_steps,
         "options": {"tau_vr_ms": 1e3 * opts.tau_vr,
                     "first_spike_penalty_ms": 1e3 * net.dt * (
@@ -554,14 +570,15 @@ def _sweep_phase(net, recs, labels, pops, opts) -> dict:
 # ---------------------------------------------------------------------------------------------
 # the command
 
-def run_compare(source: str | Path, out: str | Path, *, samples: int = 100,
+def run_compare(source: str | Path, out: str | Path, *, samples: int | None = 100,
                 learn_samples: int | None = None, learn: bool = True, backend: str = "emulator",
                 target: str = "auto", dataset: str | None = None, data_dir: str | None = None,
                 tau_vr_ms: float = 10.0, penalty: float | None = None, checkpoints: int = 10,
                 raster_sample: int = 0, sbp_epoch: str = "sample",
                 sweep_bits: str | None = None, sweep_impulse: str | None = None,
                 sweep_t_epoch: str | None = None, fail_under=(), fail_over=(),
-                timeout: float = 3600.0, progress: bool = True) -> dict:
+                timeout: float = 3600.0, progress: bool = True, split: str = "test",
+                spikes_file: str | None = None) -> dict:
     """`spikeport compare` with the CLI's argument forms (lists as ``"8,6,4"``, τ in ms)."""
     from spikeport.converters.quantize import QuantizeOptions
 
@@ -579,5 +596,6 @@ def run_compare(source: str | Path, out: str | Path, *, samples: int = 100,
                           checkpoints=checkpoints,
                           quantize=QuantizeOptions(sbp_epoch=sbp_epoch), sweeps=sweeps,
                           fail_under=tuple(fail_under), fail_over=tuple(fail_over),
-                          timeout=timeout, progress=progress)
+                          timeout=timeout, progress=progress, split=split,
+                          spikes_file=spikes_file)
     return compare(source, out, opts)

@@ -12,7 +12,8 @@ A run directory holds everything one deployment produced; later commands take it
                            bit-exact emulator (the default backend); emulator_learn.json
       emulator_infer.npz   its spikes, input spikes, labels; *_learn.npz adds learned weights
       lava_infer.json/.npz the same from Lava's simulator (``--backend lava``, the reference)
-      fixed_learned/       the fixed-point network after on-chip learning
+      emulator_learned/    the fixed-point network after on-chip learning on the emulator
+      lava_learned/        ... on Lava (one folder per backend; older runs: fixed_learned/)
       deploy.json / .md    deploy's summary: Brian2 reference vs fixed point on the same samples
       energy.json/.md/.png energy on the chip profiles, with baselines (``spikeport energy``)
 
@@ -28,10 +29,16 @@ from pathlib import Path
 import numpy as np
 
 from spikeport.backends.base import backend_names, get_backend
-from spikeport.converters.run_folder import FIXED, FIXED_LEARNED, convert, load_fixed
+from spikeport.converters.run_folder import (
+    FIXED,
+    convert,
+    find_learned,
+    learned_name,
+    load_fixed,
+)
 from spikeport.errors import DataError
 from spikeport.io import atomic_savez, atomic_write_json, atomic_write_text
-from spikeport.models.artefact import is_artefact, load_artefact
+from spikeport.models.artefact import is_artefact, load_artefact, read_classes
 from spikeport.models.spec import load_spec
 from spikeport.paths import relative_paths
 from spikeport.workflows.simulate import format_summary, run_simulate
@@ -45,33 +52,41 @@ def _fixed_backend(name: str, timeout: float):
 
 def run_on_lava(out: str | Path, learn: bool = False, samples: int = 100,
                 dataset: str | None = None, data_dir: str | None = None,
-                split: str | None = None, use_learned: bool = False, timeout: float = 3600,
-                batch=None) -> dict:
+                split: str | None = None, use_learned: bool | str = False,
+                timeout: float = 3600, batch=None) -> dict:
     """:func:`run_fixed` on Lava (``lava_{infer,learn}.json/.npz``)."""
     return run_fixed(out, learn, samples, dataset, data_dir, split, use_learned, timeout, batch,
                      backend="lava")
 
 
-def run_fixed(out: str | Path, learn: bool = False, samples: int = 100,
+def run_fixed(out: str | Path, learn: bool = False, samples: int | None = 100,
               dataset: str | None = None, data_dir: str | None = None,
-              split: str | None = None, use_learned: bool = False, timeout: float = 3600,
-              batch=None, backend: str = "emulator", progress: bool = False) -> dict:
+              split: str | None = None, use_learned: bool | str = False,
+              timeout: float = 3600, batch=None, backend: str = "emulator",
+              progress: bool = False, spikes_file: str | Path | None = None) -> dict:
     """`spikeport run`: inference (default: test split) or learning (default: train split) of
-    the fixed-point network for ``samples`` samples, on Lava (a subprocess with ``timeout``)
-    or on the bit-exact emulator; writes ``{backend}_{infer,learn}.json/.npz``. Inference
-    never receives the teaching spikes (a teacher drive would hand it the labels)."""
-    from spikeport.models.inputs import load_batch
+    the fixed-point network for ``samples`` samples (None: all), on Lava (a subprocess with
+    ``timeout``) or on the bit-exact emulator; writes ``{backend}_{infer,learn}.json/.npz``
+    and, learning, ``{backend}_learned/``. ``use_learned``: run a learned network instead of
+    ``fixed/`` (True: this backend's, else the only one; a backend name: that one's).
+    ``spikes_file``: a user's input spikes instead of a dataset. Inference never receives the
+    teaching spikes (a teacher drive would hand it the labels)."""
+    from spikeport.models.inputs import load_batch, sample_facts
     from spikeport.models.readout import predict
 
     runner = _fixed_backend(backend, timeout)
     out = Path(out)
-    fixed = load_fixed(out, use_learned)
+    sub = FIXED
+    if use_learned:
+        sub = find_learned(out, backend, None if use_learned is True else use_learned)
+    fixed = load_fixed(out, sub)
     net = load_spec(out / "spec.yaml")
     split = split or ("train" if learn else "test")
     if batch is None:
-        batch = load_batch(net, dataset, data_dir, split, samples)
+        batch = load_batch(net, dataset, data_dir, split, samples, spikes_file,
+                           classes=read_classes(out), class_source=f"run folder {out}")
     mode = "learn" if learn else "infer"
-    fixed_dir = out / (FIXED_LEARNED if use_learned else FIXED)
+    fixed_dir = out / sub
     t0 = time.perf_counter()
     result = runner.run(fixed, batch, learn=learn, progress=progress)
     wall = time.perf_counter() - t0
@@ -81,6 +96,7 @@ def run_fixed(out: str | Path, learn: bool = False, samples: int = 100,
                "steps_per_s": len(batch.labels) * net.steps_per_sample / wall,
                "fixed_network": str(fixed_dir), "ops": result.ops.to_json(),
                "rates_hz": {p: float(s.mean() / net.dt) for p, s in result.spikes.items()}}
+    summary.update(sample_facts(batch))
     if net.readout is not None and (batch.labels >= 0).all():
         pred = predict(net, result)
         key = "accuracy_while_learning" if learn else "accuracy"
@@ -91,6 +107,9 @@ def run_fixed(out: str | Path, learn: bool = False, samples: int = 100,
         fixed, result.spikes, batch.inputs,
         summary.get("accuracy", summary.get("accuracy_while_learning")), learn,
         syn_ops_from_counters(result.ops))
+    if net.readout is not None:
+        silent = result.counts(net.readout.population).sum(axis=1) == 0
+        summary["abstained"] = float(silent.mean()) if len(silent) else 0.0
     arrays = {f"spikes/{k}": v for k, v in result.spikes.items()}
     arrays.update({f"input/{k}": v for k, v in batch.inputs.items()})
     arrays["labels"] = batch.labels
@@ -98,14 +117,15 @@ def run_fixed(out: str | Path, learn: bool = False, samples: int = 100,
     if learn:
         arrays.update({f"weights/{k}": v for k, v in result.weights.items()})
         learned = fixed.with_learned(weights=result.weights, thresholds=result.thresholds)
-        tmp_dir = out / (FIXED_LEARNED + ".tmp")
+        name = learned_name(backend)
+        tmp_dir = out / (name + ".tmp")
         if tmp_dir.exists():
             shutil.rmtree(tmp_dir)
         learned.save(tmp_dir)
-        if (out / FIXED_LEARNED).exists():
-            shutil.rmtree(out / FIXED_LEARNED)
-        tmp_dir.rename(out / FIXED_LEARNED)
-        summary["learned_network"] = str(out / FIXED_LEARNED)
+        if (out / name).exists():
+            shutil.rmtree(out / name)
+        tmp_dir.rename(out / name)
+        summary["learned_network"] = str(out / name)
     atomic_savez(out / f"{backend}_{mode}.npz", **arrays)
     atomic_write_json(out / f"{backend}_{mode}.json", relative_paths(summary, out))
     atomic_write_text(out / f"{backend}_{mode}.md", format_run(relative_paths(summary, out)) + "\n")
@@ -115,12 +135,14 @@ def run_fixed(out: str | Path, learn: bool = False, samples: int = 100,
 
 def deploy(source: str | Path, out: str | Path, epochs: int = 8, samples: int = 100,
            dataset: str | None = None, data_dir: str | None = None, target: str = "auto",
-           progress: bool = True, timeout: float = 3600, backend: str = "emulator") -> dict:
+           progress: bool = True, timeout: float = 3600, backend: str = "emulator",
+           spikes_file: str | Path | None = None) -> dict:
     """`spikeport deploy`: train in Brian2 if given a spec → convert → fixed-point inference
-    on ``samples`` test samples (the emulator by default, or Lava) → the Brian2 reference on
-    the same input spikes → summary (the fixed-point run under ``"fixed"``)."""
+    on ``samples`` test samples (the emulator by default, or Lava; ``spikes_file``: a user's
+    input spikes instead) → the Brian2 reference on the same input spikes → summary (the
+    fixed-point run under ``"fixed"``)."""
     from spikeport.backends.brian2.sim import simulate
-    from spikeport.models.inputs import load_batch
+    from spikeport.models.inputs import load_batch, sample_facts
     from spikeport.models.readout import predict
     from spikeport.training.brian2 import train
 
@@ -135,13 +157,16 @@ def deploy(source: str | Path, out: str | Path, epochs: int = 8, samples: int = 
     art = load_artefact(source)
     net = art.net
     report = convert(source, out)
-    batch = load_batch(net, dataset or art.metrics.get("dataset"), data_dir, "test", samples)
+    batch = load_batch(net, dataset or art.metrics.get("dataset"), data_dir, "test", samples,
+                       spikes_file, classes=art.classes, class_source=f"artefact {source}")
     fixed_run = run_fixed(out, learn=False, batch=batch, timeout=timeout, backend=backend,
                           progress=progress)
     ref = simulate(net, batch.inputs, art.weights, batch.teacher, target="numpy",
                    thresholds=art.thresholds or None)
     summary = {"network": net.name, "artefact": str(source), "samples": int(len(batch.labels)),
                "dataset": batch.dataset, "split": batch.split,
+               "split_size": batch.split_size,
+               "sample_ids": sample_facts(batch)["sample_ids"],
                "quantization": {p: r.get("scale") for p, r in
                                 report.get("populations", {}).items()},
                "backend": backend,
@@ -192,8 +217,10 @@ def format_run(s: dict) -> str:
 
 def format_deploy(s: dict) -> str:
     title = BACKEND_TITLES.get(s["backend"], s["backend"])
+    from spikeport.models.inputs import describe_samples
+
     lines = [f"# {s['network']}: Brian2 reference vs {title}", "",
-             f"{s['samples']} {s['dataset']} samples ({s['split']} split), the same input "
+             f"{describe_samples(s)[:1].upper()}{describe_samples(s)[1:]}, the same input "
              "spikes for both backends.", ""]
     if "fixed_accuracy" in s:
         lines += ["| backend | accuracy |", "|---|---:|",

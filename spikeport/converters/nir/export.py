@@ -67,6 +67,31 @@ def _check_exportable(net: Network) -> None:
                             "no '/'")
 
 
+# the node names NIR clients look for: spyx builds its layers by walking the edges from a node
+# named "input" to one named "output" (any other name: a model with no layers, no error); they
+# are also the names snnTorch's and Norse's exporters (through nirtorch) give these nodes.
+ENTRY, EXIT = "input", "output"
+
+
+def _node_names(net: Network) -> dict[str, str]:
+    """spikeport name -> NIR node name. A single input is the node ``input`` and the single
+    Output node is ``output`` (added by the exporter); a population or projection already
+    named ``input``/``output`` becomes ``NAME_population``/``NAME_projection`` in the graph.
+    Every node records its spikeport name in its metadata, so import-nir restores them."""
+    reserved = {ENTRY, EXIT}
+    taken = set(reserved)
+    names = {}
+    single = len(net.inputs) == 1
+    for i in net.inputs:
+        names[i.name] = ENTRY if single else (
+            _unique(f"{i.name}_input", taken) if i.name in reserved else _unique(i.name, taken))
+    for kind, items in (("population", net.populations), ("projection", net.projections)):
+        for x in items:
+            base = f"{x.name}_{kind}" if x.name in reserved else x.name
+            names[x.name] = _unique(base, taken)
+    return names
+
+
 def extras_of(net: Network, thresholds: dict | None = None) -> dict:
     """What NIR does not carry, as a YAML-ready mapping that :func:`import_nir` takes back."""
     thresholds = thresholds or {}
@@ -88,24 +113,31 @@ def extras_of(net: Network, thresholds: dict | None = None) -> dict:
 
 
 def export_nir(net: Network, weights: dict[str, np.ndarray], discretisation: str = "euler",
-               thresholds: dict[str, np.ndarray] | None = None) -> NirExport:
+               thresholds: dict[str, np.ndarray] | None = None,
+               time_step: float | None = None) -> NirExport:
     """spikeport network (+ weights, optional per-neuron thresholds) → ``nir.NIRGraph``.
 
     Per population, with a = exp(−dt/τ) spikeport's per-step decays: ``tau_syn``/``tau_mem``
     = the NIR τ with that decay under ``discretisation`` (euler: dt/(1 − a); exp: τ itself),
     ``r = 1/g_m``, ``w_in = 1/g_s`` (gain 1), ``v_leak = bias/g_m``. Learning rules and
     homeostasis are dropped with a :class:`NirWarning`; ``extras`` keeps them.
+    ``time_step``: write the ODE as stepped with this dt instead of the network's (the
+    per-step decays and gains are kept; only the written τ, r and w_in change): snnTorch's
+    importer assumes dt = 1e-4.
     """
     nir = _nir()
-    disc = Discretisation(discretisation, net.dt)
+    step = net.dt if time_step is None else time_step
+    disc = Discretisation(discretisation, step)
     _check_exportable(net)
     thresholds = dict(thresholds or {})
     nodes, edges, dropped = {}, [], []
+    node = _node_names(net)
     for inp in net.inputs:
-        nodes[inp.name] = nir.Input(input_type={"input": np.array([inp.n])})
+        nodes[node[inp.name]] = nir.Input(input_type={"input": np.array([inp.n])},
+                                          metadata={"spikeport": {"input": inp.name}})
     for pop in net.populations:
         n = pop.n
-        if disc.kind == "exp":   # the physical τ itself
+        if disc.kind == "exp" and step == net.dt:   # the physical τ itself
             tau_syn, tau_mem = pop.tau_u, pop.tau_v
         else:                    # the τ whose Euler step decays as exp(−dt/τ) does
             tau_syn = disc.tau_for(math.exp(-net.dt / pop.tau_u))
@@ -114,7 +146,7 @@ def export_nir(net: Network, weights: dict[str, np.ndarray], discretisation: str
         vth = np.full(n, float(pop.threshold))
         if pop.name in thresholds:
             vth = np.broadcast_to(np.asarray(thresholds[pop.name], np.float64), (n,)).copy()
-        nodes[pop.name] = nir.CubaLIF(
+        nodes[node[pop.name]] = nir.CubaLIF(
             tau_syn=np.full(n, tau_syn), tau_mem=np.full(n, tau_mem), r=np.full(n, 1.0 / g_m),
             v_leak=np.full(n, pop.bias / g_m), v_threshold=vth,
             v_reset=np.full(n, float(pop.reset)), w_in=np.full(n, 1.0 / g_s),
@@ -127,9 +159,9 @@ def export_nir(net: Network, weights: dict[str, np.ndarray], discretisation: str
             raise SpecError(f"network '{net.name}': no weights given for projection "
                             f"'{proj.name}'")
         w = check_weights(net, proj, weights[proj.name])
-        nodes[proj.name] = nir.Linear(weight=swap_axes(w),
-                                      metadata={"spikeport": {"projection": proj.name}})
-        edges += [(proj.pre, proj.name), (proj.name, proj.post)]
+        nodes[node[proj.name]] = nir.Linear(weight=swap_axes(w),
+                                            metadata={"spikeport": {"projection": proj.name}})
+        edges += [(node[proj.pre], node[proj.name]), (node[proj.name], node[proj.post])]
         if proj.learning is not None:
             dropped.append(f"projection '{proj.name}': learning rule {proj.learning.TAG}")
     sinks = [p.name for p in net.populations
@@ -138,14 +170,13 @@ def export_nir(net: Network, weights: dict[str, np.ndarray], discretisation: str
         sinks.append(net.readout.population)
     taken = set(nodes)
     for pop in sinks:
-        single = len(sinks) == 1 and "output" not in taken
-        out = _unique("output" if single else f"{pop}_spikes", taken)
+        out = _unique("output" if len(sinks) == 1 else f"{pop}_spikes", taken)
         nodes[out] = nir.Output(output_type={"output": np.array([net.size(pop)])})
-        edges.append((pop, out))
+        edges.append((node[pop], out))
     order = {"inputs": [i.name for i in net.inputs],
              "populations": [p.name for p in net.populations],
              "projections": [p.name for p in net.projections]}
-    metadata = {"producer": f"spikeport {__version__}", "network": net.name, "dt": net.dt,
+    metadata = {"producer": f"spikeport {__version__}", "network": net.name, "dt": step,
                 "discretisation": discretisation, "reset": "value",
                 "update_order": UPDATE_ORDER, "synaptic_delay_steps": 1,
                 "spikeport_order": json.dumps(order)}
@@ -154,14 +185,16 @@ def export_nir(net: Network, weights: dict[str, np.ndarray], discretisation: str
         warnings.warn("not part of NIR, dropped from the graph (kept in the extras, which "
                       "import-nir --rules takes back): " + "; ".join(dropped), NirWarning,
                       stacklevel=2)
-    summary = {"network": net.name, "dt": net.dt, "discretisation": discretisation,
+    summary = {"network": net.name, "dt": step, "discretisation": discretisation,
                "nodes": {k: type(v).__name__ for k, v in nodes.items()},
+               "node_names": {k: v for k, v in node.items() if k != v},
                "edges": [list(e) for e in edges], "dropped": dropped,
-               "populations": {p.name: {"n": p.n, "tau_syn": float(nodes[p.name].tau_syn[0]),
-                                        "tau_mem": float(nodes[p.name].tau_mem[0]),
-                                        "r": float(nodes[p.name].r[0]),
-                                        "w_in": float(nodes[p.name].w_in[0]),
-                                        "v_leak": float(nodes[p.name].v_leak[0])}
+               "populations": {p.name: {"n": p.n,
+                                        "tau_syn": float(nodes[node[p.name]].tau_syn[0]),
+                                        "tau_mem": float(nodes[node[p.name]].tau_mem[0]),
+                                        "r": float(nodes[node[p.name]].r[0]),
+                                        "w_in": float(nodes[node[p.name]].w_in[0]),
+                                        "v_leak": float(nodes[node[p.name]].v_leak[0])}
                                for p in net.populations}}
     return NirExport(graph, extras_of(net, thresholds), dropped, summary)
 
@@ -180,7 +213,8 @@ def sidecar_path(nir_path: str | Path) -> Path:
     return p.parent / (stem + SIDECAR_SUFFIX)
 
 
-def export_nir_to(source: str | Path, out: str | Path, discretisation: str = "euler") -> dict:
+def export_nir_to(source: str | Path, out: str | Path, discretisation: str = "euler",
+                  time_step: float | None = None) -> dict:
     """``spikeport export-nir``: a spec, zoo name or artefact → ``OUT`` (.nir) and the extras
     beside it; returns the summary (its ``warnings`` list what was dropped)."""
     from spikeport.models.artefact import load_source
@@ -188,7 +222,7 @@ def export_nir_to(source: str | Path, out: str | Path, discretisation: str = "eu
     art = load_source(source)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", NirWarning)
-        result = export_nir(art.net, art.weights, discretisation, art.thresholds)
+        result = export_nir(art.net, art.weights, discretisation, art.thresholds, time_step)
     out = Path(out)
     write_nir(result.graph, out)
     side = sidecar_path(out)

@@ -27,6 +27,7 @@ from spikeport.converters.nir.read import (
     _apply_extras,
     _GraphView,
     _identifier,
+    _inline,
     _meta_str,
     _neuron,
     _order,
@@ -76,12 +77,75 @@ def _metadata_notes(meta: dict, used: dict) -> tuple[dict, list[str]]:
     return recorded, notes
 
 
-def import_nir(source, *, dt: float, discretisation: str = "euler", reset: str = "value",
+CONVENTIONS = ("auto", "nir", "spyx")
+SPYX_RESET_NOTE = (
+    "spyx resets by subtracting the threshold and tests v against it one step late; spikeport "
+    "(like Loihi) sets v to v_reset = 0: the two agree spike for spike while what is left above "
+    "the threshold at a spike, times the membrane decay, does not decide a later spike")
+
+
+def _spikeport_name(node, key: str):
+    """The spikeport name an exporter recorded in a node's metadata (``spikeport.<key>``)."""
+    meta = getattr(node, "metadata", None)
+    inner = meta.get("spikeport") if isinstance(meta, dict) else None
+    name = _meta_str(inner, key) if isinstance(inner, dict) else None
+    return name if isinstance(name, str) and name else None
+
+
+def detect_convention(graph, where: str = "<NIR graph>") -> tuple[str, float | None, str]:
+    """Which client wrote the graph, from its shape: ``("spyx", dt, why)`` for spyx's
+    ``to_nir`` (nodes ``input`` and ``output``, no metadata, every neuron with
+    ``r = beta = 1 − dt/tau_mem`` for one dt, ``w_in = 1``, ``v_leak = 0``: spyx integrates
+    ``I ← αI + x; V ← βV + I``, a gain of 1 that NIR's equations would read as
+    β(1−β)(1−α)); else ``("nir", None, why)``: NIR's equations as written (snnTorch, Norse,
+    Sinabs, Rockpool and spikeport itself write files in that form)."""
+    nir = _nir()
+    meta = graph.metadata if isinstance(getattr(graph, "metadata", None), dict) else {}
+    if meta:
+        return "nir", None, "the graph has metadata (spyx writes none)"
+    nodes, _ = _inline(graph.nodes, graph.edges, where)
+    if not (isinstance(nodes.get("input"), nir.Input) and isinstance(nodes.get("output"),
+                                                                     nir.Output)):
+        return "nir", None, "no Input 'input' and Output 'output' (spyx names them so)"
+    dts = []
+    for k, node in nodes.items():
+        if not isinstance(node, (nir.CubaLIF, nir.LIF)):
+            continue
+        r = np.asarray(node.r, np.float64).ravel()
+        tau = np.asarray(node.tau_mem if isinstance(node, nir.CubaLIF) else node.tau,
+                         np.float64).ravel()
+        if not (r.size and np.all((r > 0) & (r < 1)) and np.all(tau > 0)
+                and np.all(np.asarray(node.v_leak) == 0)):
+            return "nir", None, f"node {k!r}: r is not a decay in (0, 1) with v_leak = 0"
+        if isinstance(node, nir.CubaLIF) and not np.allclose(np.asarray(node.w_in), 1.0,
+                                                             rtol=0, atol=1e-6):
+            return "nir", None, f"node {k!r}: w_in is not 1"
+        dts.append(tau * (1.0 - r))
+    if not dts:
+        return "nir", None, "no CubaLIF/LIF node"
+    d = np.concatenate(dts)
+    if not np.allclose(d, d[0], rtol=1e-4, atol=0):
+        return "nir", None, "tau_mem·(1 − r) differs between neurons (spyx: one dt)"
+    dt = float(f"{float(np.median(d)):.6g}")
+    return "spyx", dt, (f"nodes 'input'/'output', no metadata, r = 1 − dt/tau_mem with one "
+                        f"dt = {dt:g} s, w_in = 1, v_leak = 0: spyx's to_nir")
+
+
+def import_nir(source, *, dt: float | None = None, discretisation: str = "euler",
+               reset: str = "value", convention: str = "auto",
                spec_dt: float | None = None, extras: dict | str | Path | None = None,
                name: str | None = None, sample_steps: int | None = None,
                readout_classes: int | None = None,
                readout_population: str | None = None) -> NirImport:
     """A NIR graph (a ``.nir`` path or a ``nir.NIRGraph``) → spikeport network and weights.
+
+    ``convention``: how the file's neuron parameters are meant. ``nir``: NIR's equations
+    as written (snnTorch, Norse, spikeport), stepped with ``dt`` (default: the dt in the
+    file's metadata, else 1 ms) and
+    ``discretisation``. ``spyx``: spyx's ``r = β`` and ``w_in = 1`` are decays, not gains
+    (input gain 1, α = 1 − dt/τ_syn, β = r; dt from the file unless given; spyx's
+    subtractive reset becomes a reset to 0, with a warning). ``auto`` (default): spyx when
+    :func:`detect_convention` recognises its files, else nir.
 
     ``dt`` [s] and ``discretisation`` say how the source framework stepped NIR's ODE (module
     docstring); ``reset`` how it reset v (``value``: v ← v_reset, NIR's definition;
@@ -97,6 +161,29 @@ def import_nir(source, *, dt: float, discretisation: str = "euler", reset: str =
         graph, where = read_nir(path), str(path)
     else:
         graph, where = source, "<NIR graph>"
+    if convention not in CONVENTIONS:
+        raise SpecError(f"convention = {convention!r} is invalid; allowed: "
+                        + ", ".join(CONVENTIONS))
+    detected, file_dt, why = detect_convention(graph, where)
+    chosen = detected if convention == "auto" else convention
+    conv_notes = []
+    if chosen == "spyx":
+        if dt is None and file_dt is None:
+            raise SpecError(f"{where}: convention spyx but {why}; pass --dt (spyx's dt)")
+        if dt is not None and file_dt is not None and not math.isclose(dt, file_dt,
+                                                                       rel_tol=1e-4):
+            conv_notes.append(f"dt = {dt:g} s given, but the file's r = 1 − dt/tau_mem says "
+                              f"{file_dt:g} s")
+        dt = file_dt if dt is None else dt
+        discretisation = "euler"
+        conv_notes.append(SPYX_RESET_NOTE)
+        if spec_dt is None and dt > 0.1:    # spyx's default dt is 1 (steps): keep the decays
+            spec_dt = 1e-3
+    if dt is None:      # the dt the file records (spikeport's exports do), else 1 ms
+        rec = _meta_str(graph.metadata if isinstance(getattr(graph, "metadata", None), dict)
+                        else {}, "dt")
+        dt = float(rec) if isinstance(rec, (int, float)) and not isinstance(rec, bool) \
+            and math.isfinite(rec) and rec > 0 else 1e-3
     spec_dt = dt if spec_dt is None else spec_dt
     disc = _check_arguments(dt, discretisation, reset, spec_dt, where)
     extras_where = where + " (extras)"
@@ -110,10 +197,16 @@ def import_nir(source, *, dt: float, discretisation: str = "euler", reset: str =
     recorded, notes = _metadata_notes(meta, {"dt": dt, "discretisation": discretisation,
                                              "reset": reset})
 
+    notes += conv_notes
     view = _GraphView(graph, where)
-    pops = {k: _neuron(where, k, view.nodes[k], disc, spec_dt, notes) for k in view.spiking}
+    pops = {k: _neuron(where, k, view.nodes[k], disc, spec_dt, notes,
+                       unit_gain=chosen == "spyx") for k in view.spiking}
     fed_outputs = view.check_outputs()
     projs = view.projections(pops)
+    for p in projs:     # the name an exporter recorded (spikeport's own, before renaming)
+        recorded_name = _spikeport_name(view.nodes[p.node], "projection") if p.node else None
+        if recorded_name and p.name == p.node:
+            p.name = recorded_name
 
     # names and order (order carries no dynamics: the exporter's recorded order if it names
     # exactly these, else first appearance in the edge list)
@@ -123,8 +216,9 @@ def import_nir(source, *, dt: float, discretisation: str = "euler", reset: str =
         hint = {}
     hint = hint if isinstance(hint, dict) else {}
     taken: set[str] = set()
-    ident = {k: _identifier(k, taken) for k in _order(view.inputs + view.spiking, None,
-                                                      view.edges)}
+    ident = {k: _identifier(_spikeport_name(view.nodes[k], "input" if k in view.inputs
+                                            else "population") or k, taken)
+             for k in _order(view.inputs + view.spiking, None, view.edges)}
     named_edges = [(ident.get(a, a), ident.get(b, b)) for a, b in view.edges]
     in_order = _order([ident[k] for k in view.inputs], hint.get("inputs"), named_edges)
     pop_order = _order([ident[k] for k in view.spiking], hint.get("populations"), named_edges)
@@ -188,6 +282,8 @@ def import_nir(source, *, dt: float, discretisation: str = "euler", reset: str =
     report.update({"source": where, "sha256": _sha256(path) if path is not None else None,
                    "nir_version": _read_version(path) if path is not None else None,
                    "dt": dt, "spec_dt": spec_dt, "discretisation": discretisation,
+                   "convention": chosen, "convention_detected": detected,
+                   "convention_reason": why,
                    "reset": reset, "metadata": recorded, "synaptic_delay_steps": 1})
     return NirImport(net, weights, thresholds, report)
 
@@ -301,10 +397,19 @@ def import_nir_to(nir_file: str | Path, out: str | Path, **options) -> dict:
 # ---------------------------------------------------------------------------------------------
 # reports
 
+def _convention_text(report: dict) -> str:
+    conv, found = report.get("convention", "nir"), report.get("convention_detected", "nir")
+    why = report.get("convention_reason", "")
+    if conv == found:
+        return f"{conv} (detected: {why})"
+    return f"{conv} (given; the graph looks like {found}: {why})"
+
+
 def format_import(report: dict) -> str:
     """Markdown summary of an import."""
     lines = [f"# NIR import: {report['source']} → {report.get('out', '')}", "",
-             f"Discretised with dt = {report['dt']:.6g} s ({report['discretisation']}), reset "
+             f"Convention: {_convention_text(report)}. Discretised with dt = "
+             f"{report['dt']:.6g} s ({report['discretisation']}), reset "
              f"to value; spikeport dt = {report['spec_dt']:.6g} s. Spikes reach their targets "
              "one step after they are emitted (Lava's Dense delay): one step later per layer "
              "than in frameworks that deliver within the step.", "",
@@ -327,6 +432,13 @@ def format_import(report: dict) -> str:
                      f"{p['learning'] or '—'} |")
     if report["warnings"]:
         lines += ["", "Warnings:"] + [f"- {w}" for w in report["warnings"]]
+    probe = report.get("probe")
+    if probe:
+        lines += ["", f"Probe ({probe['samples']} samples of random input spikes): fraction of "
+                  "neuron-steps with a spike " + ", ".join(f"{k} {v:.3f}" for k, v in
+                                                          probe["rates"].items())
+                  + ("" if probe["warnings"] else "; neither silent nor saturated.")]
+        lines += [f"- {w}" for w in probe["warnings"]]
     out = report.get("out", "OUT")
     lines += ["", f"Next: `spikeport convert {out} -o RUN` (Lava fixed point), "
               f"`spikeport deploy {out} -o RUN --dataset NAME` (no retraining of an artefact), "

@@ -155,7 +155,9 @@ class _Pop:
 
 
 def _neuron(where: str, name: str, node, disc: Discretisation, spec_dt: float,
-            notes: list[str]) -> _Pop:
+            notes: list[str], unit_gain: bool = False) -> _Pop:
+    """One CubaLIF/LIF node as a population. ``unit_gain``: the file's r and w_in are not
+    NIR's gains (spyx's convention: the input reaches v with gain 1)."""
     nir = _nir()
     n = int(np.asarray(node.v_threshold).size)
     if n < 1:
@@ -194,6 +196,8 @@ def _neuron(where: str, name: str, node, disc: Discretisation, spec_dt: float,
         notes.append(f"node {name!r} (LIF) has no synaptic current: spikeport's current decays "
                      "to 1/4096 per step (tau_u = dt/ln 4096, the fastest Loihi decay), so "
                      "1/4096 of each input reaches v one step later than in NIR")
+    if unit_gain:
+        g = np.ones(n)
     g = np.where(np.abs(g - 1.0) <= GAIN_ROUNDOFF, 1.0, g)
     tau_v = _recorded(node, "tau_v", -spec_dt / math.log(a_m))
     bias = _recorded(node, "bias", g_m * v_leak)
