@@ -4,7 +4,9 @@ A report is read on another machine, in a browser, or committed beside results: 
 path (``/home/me/runs/digits/fixed``) says nothing there and leaks the writer's file system.
 :func:`relative_paths` rewrites every absolute path in a report (a JSON-like structure, or
 Markdown text) relative to the folder the report is written into: ``fixed_learned``,
-``emulator_infer.json``, or ``../artefact`` for a file beside it.
+``emulator_infer.json``, ``../artefact`` for a file beside it, ``spikeport/hw_profiles/
+loihi1.toml`` for spikeport's own files, and a file's name alone when it lies further away
+(so a report does not change with how deep its folder sits).
 """
 
 from __future__ import annotations
@@ -19,13 +21,33 @@ _ABS = re.compile(r"(?:(?<=^)|(?<=[\s(\[{'\"`=:]))/(?:[^/\s'\"`()\[\]{},|]+/)+"
                   r"[^/\s'\"`()\[\]{},|]*")
 
 
+PACKAGE = Path(__file__).resolve().parent  # spikeport's own files: named from the package
+MAX_UP = 2  # "../art", "../../specs/x.yaml"; anything further away is named by its file
+
+
 def _rel(path: str, base: Path) -> str:
-    p = path.rstrip("/")
+    """The report's name for ``path``: relative to the run folder (``fixed``), to spikeport's
+    package for its own files (``spikeport/hw_profiles/loihi1.toml``), a short way up for
+    files near the folder (``../art``), else the file name alone — never a name that depends
+    on how deep the folder happens to sit in the file system."""
+    p = Path(path.rstrip("/") or "/")
+    if p == base:
+        return base.name
+    for root, prefix in ((base, ""), (PACKAGE, "spikeport/")):
+        try:
+            return prefix + p.relative_to(root).as_posix()
+        except ValueError:
+            pass
     try:
         rel = os.path.relpath(p, base)
     except ValueError:
-        return Path(p).name
-    return base.name if rel == "." else rel
+        return p.name
+    ups = 0
+    for part in Path(rel).parts:
+        if part != "..":
+            break
+        ups += 1
+    return rel if ups <= MAX_UP else p.name
 
 
 def relative_text(text: str, base: str | Path) -> str:

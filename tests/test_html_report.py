@@ -58,6 +58,9 @@ def test_relative_text():
         "counts (lava_infer.json), 23.6 pJ/op, 1/64"
     assert relative_text("source /data/art/spec.yaml", base) == "source ../../art/spec.yaml"
     assert relative_text("# net (/data/runs/x)", base) == "# net (x)"
+    assert relative_text("far /srv/a/b/c/spec.yaml", base) == "far spec.yaml"
+    profile = Path(__import__("spikeport").__file__).parent / "hw_profiles" / "loihi1.toml"
+    assert relative_text(f"profile {profile}", base) == "profile spikeport/hw_profiles/loihi1.toml"
 
 
 def test_page_is_self_contained(run_dir):
