@@ -61,4 +61,4 @@ interop: venv
 	PY=$(PY) bash scripts/interop/run.sh
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) .venv-interop build *.egg-info

@@ -58,9 +58,10 @@ def test_train_fixed_point_refuses_a_brian2_artefact_dir(tmp_path, capsys):
     out = tmp_path / "fx"
     assert main(["train", "digits_sbp", "--backend", "emulator", "-o", str(out), "--epochs",
                  "1", "--train-samples", "10", "--eval-samples", "10", "--no-progress"]) == 0
-    inner = json.loads((out / "fixed" / "metrics.json").read_text())
+    # a resume reads the last epoch's state, OUT/fixed_last (OUT/fixed is the best epoch's)
+    inner = json.loads((out / "fixed_last" / "metrics.json").read_text())
     inner["backend"] = "brian2"
-    (out / "fixed" / "metrics.json").write_text(json.dumps(inner))
+    (out / "fixed_last" / "metrics.json").write_text(json.dumps(inner))
     capsys.readouterr()
     assert main(["train", "digits_sbp", "--backend", "emulator", "-o", str(out),
                  "--epochs", "2", "--no-progress"]) == 2

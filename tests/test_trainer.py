@@ -102,14 +102,16 @@ def test_eta_decay_second_epoch_is_the_halved_spec(tmp_path):
     m = train("digits_sbp", tmp_path / "a", epochs=2, eta_decay=0.5, **kw)
     assert m["eta_decay"] == 0.5
     train("digits_sbp", tmp_path / "b", epochs=1, **kw)
-    art = load_artefact(tmp_path / "b")
+    # a training resumes from OUT/last (the last epoch; OUT holds the best-validation one)
+    art = load_artefact(tmp_path / "b" / "last")
     out = art.net.projection("hidden->output")
     halved = art.net.replace(projections=tuple(
         replace(p, learning=replace(out.learning, eta=out.learning.eta / 2))
         if p.name == out.name else p for p in art.net.projections))
-    save_artefact(replace(art, net=halved), tmp_path / "b")
+    save_artefact(replace(art, net=halved), tmp_path / "b" / "last")
     train("digits_sbp", tmp_path / "b", epochs=2, **kw)
-    wa, wb = load_artefact(tmp_path / "a").weights, load_artefact(tmp_path / "b").weights
+    wa = load_artefact(tmp_path / "a" / "last").weights
+    wb = load_artefact(tmp_path / "b" / "last").weights
     assert all(np.array_equal(wa[k], wb[k]) for k in wa)
     with pytest.raises(Exception, match="trained with eta_decay = 0.5, asked to continue "
                                         "with 0.9"):

@@ -16,6 +16,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from spikeport.backends.brian2.targets import resolve_target
 from spikeport.errors import DataError, SpecError
 from spikeport.flow.batch import Split
@@ -30,7 +32,7 @@ from spikeport.models.inputs import default_dataset, encode_batch, load_split
 from spikeport.models.readout import predict
 from spikeport.models.spec import Network
 from spikeport.provenance import provenance
-from spikeport.training.loop import epoch_batch, run_epochs
+from spikeport.training.loop import best_epoch, epoch_batch, run_epochs
 
 
 def eval_target(target: str) -> str:
@@ -97,7 +99,9 @@ def train(spec: str | Path, out: str | Path, dataset: str | None = None,
     """
     out = Path(out)
     spec = Path(spec)
-    art = load_artefact(out) if resume and is_artefact(out) else load_source(spec)
+    # a training continues from its last epoch (OUT/last); OUT holds the best epoch's network
+    resumable = out / LAST if is_artefact(out / LAST) else out
+    art = load_artefact(resumable) if resume and is_artefact(resumable) else load_source(spec)
     net = art.net
     if net.readout is None:
         raise DataError(f"{spec}: training needs a readout population to score accuracy")
@@ -147,6 +151,8 @@ class Brian2Learner:
         self.out, self.metrics, self.dataset = out, metrics, dataset
         self.target, self.eta_decay, self.relay = target, eta_decay, relay
         self.copies, self.progress = copies, progress
+        self._best = None if art.metrics.get("best_epoch") is None or not is_artefact(out) \
+            else _best_of(out)
 
     def learn(self, split: Split, epoch: int) -> dict:
         from spikeport.backends.brian2.sim import simulate
@@ -169,9 +175,27 @@ class Brian2Learner:
                                 eval_target(self.target), copies=self.copies)
 
     def save(self, history: list[dict]) -> None:
+        """OUT/last/ is the last epoch's network (what a resumed training continues from); OUT
+        itself is the best-validation epoch's (``metrics["best_epoch"]``), what ``evaluate``,
+        ``convert`` and ``deploy`` take. Both carry the whole history."""
         self.metrics["epochs"] = history
-        save_artefact(Artefact(self.net, self.weights, self.thresholds, self.metrics),
-                      self.out)
+        best = best_epoch(history)
+        self.metrics["best_epoch"] = best
+        self.metrics["last_epoch"] = history[-1]["epoch"]
+        last = Artefact(self.net, self.weights, self.thresholds, self.metrics)
+        save_artefact(last, self.out / LAST)
+        if best == history[-1]["epoch"] or self._best is None:
+            self._best = ({k: v.copy() for k, v in self.weights.items()},
+                          {k: np.asarray(v).copy() for k, v in (self.thresholds or {}).items()})
+        save_artefact(Artefact(self.net, *self._best, self.metrics), self.out)
+
+
+LAST = "last"   # OUT/last: the last epoch's artefact, beside the best one in OUT
+
+
+def _best_of(out: Path) -> tuple[dict, dict]:
+    art = load_artefact(out)
+    return art.weights, art.thresholds
 
 
 def evaluate(artefact: str | Path, dataset: str | None = None, data_dir: str | None = None,

@@ -34,8 +34,9 @@ from spikeport.models.inputs import default_dataset, encode_batch, load_split
 from spikeport.models.readout import predict
 from spikeport.models.spec import load_spec
 from spikeport.provenance import provenance
-from spikeport.training.loop import epoch_batch, run_epochs
+from spikeport.training.loop import best_epoch, epoch_batch, run_epochs
 
+FIXED_LAST = "fixed_last"  # OUT/fixed_last: the last epoch's network, beside the best in fixed/
 
 def train_fixed(source: str | Path, out: str | Path, dataset: str | None = None,
                 data_dir: str | None = None, epochs: int = 1, train_samples: int | None = None,
@@ -49,8 +50,10 @@ def train_fixed(source: str | Path, out: str | Path, dataset: str | None = None,
     out = Path(out)
     metrics_file = out / "metrics.json"
     # the metrics saved inside OUT/fixed/ move with the network they describe (see _save)
-    inner = out / FIXED / "metrics.json"
-    if resume and inner.is_file() and (out / FIXED / "network.json").is_file():
+    # a training continues from its last epoch (OUT/fixed_last); OUT/fixed is the best one
+    state = FIXED_LAST if (out / FIXED_LAST / "network.json").is_file() else FIXED
+    inner = out / state / "metrics.json"
+    if resume and inner.is_file() and (out / state / "network.json").is_file():
         metrics = json.loads(inner.read_text())
         if metrics.get("backend") not in backend_names("fixed"):
             raise DataError(f"{out}: holds a {metrics.get('backend', 'brian2')} training, not a "
@@ -58,8 +61,9 @@ def train_fixed(source: str | Path, out: str | Path, dataset: str | None = None,
     else:
         convert(source, out, options)
         metrics = {"backend": backend, "source": str(source)}
+        state = FIXED
     net = load_spec(out / "spec.yaml")
-    fixed = FixedNetwork.load(out / FIXED)
+    fixed = FixedNetwork.load(out / state)
     if net.readout is None:
         raise DataError(f"{source}: training needs a readout population to score accuracy")
     dataset = dataset or metrics.get("dataset") or default_dataset(net)
@@ -95,6 +99,9 @@ class FixedLearner:
         self.net, self.fixed, self.dataset, self.backend = net, fixed, dataset, backend
         self.progress, self.out, self.metrics = progress, out, metrics
         self.last = None                 # the last learning run's RunResult
+        # the best-validation network so far (a resumed training reads it back from OUT/fixed)
+        self._best = (FixedNetwork.load(out / FIXED) if out is not None and metrics
+                      and metrics.get("best_epoch") is not None else None)
         self._encoded: dict = {}         # evaluation split -> its Batch (the spec's seed)
 
     def learn(self, split: Split, epoch: int) -> dict:
@@ -116,9 +123,19 @@ class FixedLearner:
         return evaluate_fixed(self.net, self.fixed, self._encoded[key], self.backend)
 
     def save(self, history: list[dict]) -> None:
-        if self.out is not None:
-            self.metrics["epochs"] = history
-            _save(self.out, self.fixed, self.metrics)
+        """OUT/fixed_last/ is the last epoch's network (what a resumed training continues
+        from); OUT/fixed/ the best-validation epoch's (``metrics["best_epoch"]``), what
+        ``spikeport run`` takes."""
+        if self.out is None:
+            return
+        self.metrics["epochs"] = history
+        best = best_epoch(history)
+        self.metrics["best_epoch"] = best
+        self.metrics["last_epoch"] = history[-1]["epoch"]
+        _save(self.out, self.fixed, self.metrics, FIXED_LAST)
+        if best == history[-1]["epoch"] or self._best is None:
+            self._best = self.fixed
+        _save(self.out, self._best, self.metrics, FIXED)
 
 
 def evaluate_fixed(net, fixed, batch, backend=None) -> dict:
@@ -132,19 +149,21 @@ def evaluate_fixed(net, fixed, batch, backend=None) -> dict:
             "wall_time_s": res.wall_time}
 
 
-def _save(out: Path, fixed, metrics: dict) -> None:
-    """Replace OUT/fixed with the learned network and its metrics (one directory rename: a
-    run killed at any point resumes from a network and metrics of the same epoch); then
-    OUT/metrics.json for people."""
-    tmp = out / (FIXED + ".tmp")
+def _save(out: Path, fixed, metrics: dict, sub: str = FIXED) -> None:
+    """Replace OUT/<sub> with a network and its metrics (one directory rename: a run killed at
+    any point resumes from a network and metrics of the same epoch); then OUT/metrics.json for
+    people."""
+    tmp = out / (sub + ".tmp")
     if tmp.exists():
         shutil.rmtree(tmp)
     fixed.save(tmp)
     atomic_write_json(tmp / "metrics.json", metrics)
-    old = out / (FIXED + ".old")
+    old = out / (sub + ".old")
     if old.exists():
         shutil.rmtree(old)
-    (out / FIXED).rename(old)
-    tmp.rename(out / FIXED)
-    shutil.rmtree(old)
+    if (out / sub).exists():
+        (out / sub).rename(old)
+    tmp.rename(out / sub)
+    if old.exists():
+        shutil.rmtree(old)
     atomic_write_json(out / "metrics.json", metrics)

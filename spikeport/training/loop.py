@@ -112,6 +112,15 @@ def run_epochs(learner, train: Split, evals: dict[str, Split], epochs: int,
     return history
 
 
+def best_epoch(history: list[dict], key: str = "val_accuracy") -> int | None:
+    """The epoch whose ``key`` is highest (the earliest of equals), or None without one. The
+    checkpoint a training keeps as its artefact: chosen on validation, never on test."""
+    scored = [r for r in history if r.get(key) is not None]
+    if not scored:
+        return None
+    return max(scored, key=lambda r: (r[key], -r["epoch"]))["epoch"]
+
+
 def learner_save(learner, history: list[dict]) -> None:
     save = getattr(learner, "save", None)
     if save is not None:
