@@ -190,6 +190,8 @@ def train(spec: str | Path, out: str | Path, dataset: str | None = None,
             row = {"epoch": epoch,
                    "train_accuracy_while_learning": float((pred == batch.labels).mean()),
                    "train_time_s": train_time,
+                   # cpp_standalone: code generation + C++ compile inside train_time_s
+                   "train_build_s": res.build_time,
                    "train_samples_per_s": len(ids) / train_time}
             for s, split in evals.items():
                 ev = evaluate_weights(net, weights, thresholds, split, dataset,
