@@ -253,10 +253,9 @@ def markdown(res: dict) -> str:
               "rate is the program's own run time, the rebuild (objects that changed with the "
               "data: array sizes, run length) is listed beside it and amortises over an epoch.",
               "- Runtime fast relay vs current: weights bit-identical (tolerance 0, see "
-              "tests/test_brian2_fast.py for the arithmetic). cpp_standalone compiles the same "
-              "expressions into differently shaped C++ (both with -O3 -ffast-math), so its "
-              "weights differ in the last bits; over an epoch such a difference can flip a "
-              "threshold crossing and then drift (see its agreement column).",
+              "tests/test_brian2_fast.py for the arithmetic). cpp_standalone generates "
+              "different C++ for the same expressions: its weights differ in the last bits "
+              "(max diff column); classes agree.",
               "- Wall-clock rates on this shared host swing with other jobs (load average "
               "above); CPU-time rates compare the variants more steadily. Targets from main's "
               "measurement on an idle host: training 125 samples/s (x3 = 375), inference "
