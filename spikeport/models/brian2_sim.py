@@ -191,6 +191,8 @@ def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.
     of the network side by side, each on its own samples (:mod:`spikeport.models.brian2_copies`);
     ``"auto"`` picks it from the synapse count. ``monitor`` names the populations whose spikes
     are recorded (default: all); the others are absent from ``result.spikes``.
+    ``target="cpp_standalone"`` runs the network as one compiled C++ program
+    (:mod:`spikeport.models.brian2_standalone`; ``result.build_time`` is its build).
     """
     if target not in TARGETS:
         raise BackendError(f"brian2 target {target!r} is not supported; allowed: "
