@@ -239,3 +239,14 @@ def test_mnist_fast_paths_agree_with_current_paths(request):
     same_train, same_test = _agreement(*_example("examples/mnist_sbp.yaml", "mnist", data,
                                                  200, 400), target)
     assert same_train == 1.0 and same_test == 1.0
+
+
+def test_standalone_training_evaluates_in_a_runtime_target():
+    from spikeport.backends.brian2.targets import resolve_target
+    from spikeport.training.brian2 import eval_target
+
+    assert eval_target("cpp_standalone") == resolve_target("auto")
+    assert eval_target("numpy") == "numpy"
+    with pytest.raises(BackendError, match="brian2 target 'cpp' is not supported"):
+        simulate(sbp_net(), {"x": spike_array(T, 3, {0: [0]})},
+                 {"x->h": np.zeros((3, 1)), "h->o": np.zeros((1, 2))}, target="cpp")

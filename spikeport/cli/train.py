@@ -27,8 +27,11 @@ def add_train(sub) -> None:
                    help="use only the first N training samples (default: all)")
     p.add_argument("--eval-samples", type=positive_int, default=None,
                    help="score only the first N validation/test samples (default: all)")
-    p.add_argument("--target", choices=("auto", "numpy", "cython"), default="auto",
-                   help="Brian2 code generation (default: auto = cython when a compiler works)")
+    p.add_argument("--target", choices=("auto", "numpy", "cython", "cpp_standalone"),
+                   default="auto",
+                   help="Brian2 code generation (default: auto = cython when a compiler works; "
+                        "cpp_standalone trains in one compiled C++ program, after a build of "
+                        "minutes, and evaluates with auto)")
     p.add_argument("--eta-decay", type=float, default=None, metavar="K",
                    help="learning-rate schedule (Brian2 backend): epoch e learns with every "
                         "rule's rate x K^(e-1), K in (0, 1] (default: 1, constant; a resumed "

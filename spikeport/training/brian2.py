@@ -168,7 +168,9 @@ class Brian2Learner:
         self.weights, self.thresholds = res.weights, res.thresholds
         return {"train_accuracy_while_learning":
                 float((predict(net, res) == batch.labels).mean()),
-                "train_time_s": train_time}
+                "train_time_s": train_time,
+                # cpp_standalone: code generation + C++ compile inside train_time_s
+                "train_build_s": res.build_time}
 
     def evaluate(self, split: Split) -> dict:
         return evaluate_weights(self.net, self.weights, self.thresholds, split, self.dataset,

@@ -52,6 +52,7 @@ from spikeport.models.spec import Network
 from spikeport.models.weights import connectivity_mask
 
 RUNTIME_TARGETS = ("numpy", "cython")
+SAMPLE_START = "t_in_timesteps % steps_period == 0"   # first step of a sample (or its period)
 TARGETS = RUNTIME_TARGETS + ("cpp_standalone",)
 
 
@@ -171,6 +172,8 @@ def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.
     of the network side by side, each on its own samples (:mod:`spikeport.backends.brian2.copies`);
     ``"auto"`` picks it from the synapse count. ``monitor`` names the populations whose spikes
     are recorded (default: all); the others are absent from ``result.spikes``.
+    ``target="cpp_standalone"`` runs the network as one compiled C++ program
+    (:mod:`spikeport.backends.brian2.standalone`; ``result.build_time`` is its build).
     """
     if target not in TARGETS:
         raise BackendError(f"brian2 target {target!r} is not supported; allowed: "
@@ -220,7 +223,8 @@ def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.
                 gc = group_code[inp.name]
                 if gc.needs_state and any(pc.pre_needs_state for name, pc in proj_code.items()
                                           if net.projection(name).pre == inp.name):
-                    mirror = _mirror_group(b2, gc, g, clk, sclk, reset_mode, C * inp.n)
+                    mirror = _mirror_group(b2, gc, g, clk, sclk, reset_mode, C * inp.n,
+                                           device.standalone)
                     state_groups[inp.name] = mirror.group
                     objects += mirror.contained
 
@@ -241,6 +245,10 @@ def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.
                     namespace[table] = _sample_table(b2, table, tables[table], S * bdt)
                 extra = "".join(f"{name} : 1\n" for name in gc.variables)
                 events = {name: cond for name, (cond, _) in gc.events.items()}
+                start = (["u = 0", "v = 0", "a_in = 0", "ref_left = 0"] + reset_code(gc)
+                         if reset_mode else []) + gc.on_sample_start
+                if start and device.standalone:
+                    events["sample_start"] = SAMPLE_START
                 g = b2.NeuronGroup(C * pop.n, model + extra, threshold="v > vth",
                                    reset="\n".join(["v = v_reset", "ref_left = ref_steps",
                                                     spike_code(gc, "")]),
@@ -270,14 +278,18 @@ def simulate(net: Network, inputs: dict[str, np.ndarray], weights: dict[str, np.
                 if gc.on_sample_end:
                     g.run_on_event("sample_end", "\n".join(gc.on_sample_end), when="end",
                                    order=ORDER_SAMPLE_END)
-                if reset_mode:
-                    g.run_regularly("\n".join(["u = 0", "v = 0", "a_in = 0", "ref_left = 0"]
-                                              + reset_code(gc)),
-                                    clock=sclk, when="start", order=0,
-                                    name=f"sample_reset_{pop.name}")
-                if gc.on_sample_start:
-                    g.run_regularly("\n".join(gc.on_sample_start), clock=sclk, when="start",
-                                    order=ORDER_SAMPLE_START, name=f"sample_start_{pop.name}")
+                if start and device.standalone:
+                    _on_sample_start_event(g, start)
+                elif start:
+                    if reset_mode:
+                        g.run_regularly("\n".join(["u = 0", "v = 0", "a_in = 0", "ref_left = 0"]
+                                                  + reset_code(gc)),
+                                        clock=sclk, when="start", order=0,
+                                        name=f"sample_reset_{pop.name}")
+                    if gc.on_sample_start:
+                        g.run_regularly("\n".join(gc.on_sample_start), clock=sclk,
+                                        when="start", order=ORDER_SAMPLE_START,
+                                        name=f"sample_start_{pop.name}")
                 groups[pop.name] = g
                 state_groups[pop.name] = g
                 objects.append(g)
@@ -390,17 +402,30 @@ class _Mirror:
         self.contained = contained
 
 
-def _mirror_group(b2, gc, generator, clk, sclk, reset_mode: bool, n: int):
+def _on_sample_start_event(g, code: list[str]) -> None:
+    """cpp_standalone: the sample-start code at a per-step event instead of on the sample
+    clock. Brian2's C++ loop matches two clocks' times within an absolute 1e-14 s, which the
+    rounding of k·S·dt against i·dt exceeds after ~50 s of simulated time: the sample clock
+    then ticks apart from the step clock and the reset no longer precedes the step's update
+    (the runtime loop compares relative to dt and stays in step)."""
+    g.set_event_schedule("sample_start", when="start", order=-1)
+    g.run_on_event("sample_start", "\n".join(code), when="start", order=0)
+
+
+def _mirror_group(b2, gc, generator, clk, sclk, reset_mode: bool, n: int,
+                  standalone: bool = False):
     """A NeuronGroup of ``n`` neurons copying an input's spikes, holding its flag, traces and
     STP state (and its events, e.g. the fast SBP relay's).
 
     Fed one-to-one in the ``synapses`` slot; spikes (``s > 0``) in ``after_synapses``, so its
     outgoing pathways run from ``before_resets`` on (brian2_rules module docstring)."""
     gc.flag()
+    events = {name: cond for name, (cond, _) in gc.events.items()}
+    if reset_mode and standalone:
+        events["sample_start"] = SAMPLE_START
     g = b2.NeuronGroup(n, "".join(f"{name} : 1\n" for name in gc.variables),
                        threshold="s > 0", reset="", name=f"mirror_{gc.name}", clock=clk,
-                       events={name: cond for name, (cond, _) in gc.events.items()} or None,
-                       namespace=dict(gc.namespace))
+                       events=events or None, namespace=dict(gc.namespace))
     g.set_event_schedule("spike", when="after_synapses")
     for name, (_, order) in gc.events.items():
         g.set_event_schedule(name, when="end", order=order)
@@ -410,7 +435,9 @@ def _mirror_group(b2, gc, generator, clk, sclk, reset_mode: bool, n: int):
     if gc.after_resets:
         g.run_regularly("\n".join(gc.after_resets), when="after_resets", order=0,
                         name=f"stp_{gc.name}")
-    if reset_mode:
+    if reset_mode and standalone:
+        _on_sample_start_event(g, reset_code(gc))
+    elif reset_mode:
         g.run_regularly("\n".join(reset_code(gc)), clock=sclk, when="start",
                         name=f"sample_reset_{gc.name}")
     feed = b2.Synapses(generator, g, on_pre=spike_code(gc, "_post"), name=f"feed_{gc.name}",

@@ -20,6 +20,12 @@ from spikeport.errors import BackendError
 
 # C++ compile jobs at once: the machine's cores are shared (DESIGN.md: 2-core hosts)
 MAKE_JOBS = 2
+# Compiler flags of the standalone program: Brian2's defaults add -ffast-math, and GCC fuses
+# a*b+c into one FMA wherever it can; either may change the last bits of the LIF and learning
+# updates relative to the runtime reference. Build with IEEE arithmetic as written instead.
+# (The class disagreements first measured with standalone runs came from the clock mismatch
+# handled in brian2_sim._on_sample_start_event, not from these flags.)
+STRICT_FLAGS = ["-w", "-O3", "-march=native", "-std=c++11", "-ffp-contract=off"]
 
 
 def device_dir(name: str, learn: bool, relay: str, copies: int) -> str:
@@ -47,6 +53,10 @@ class Device:
             gc.collect()
             b2 = self.b2
             b2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{MAKE_JOBS}"]
+            # only while building the standalone program: the flags are part of the runtime
+            # targets' Cython cache key too
+            self.saved_flags = list(b2.prefs.codegen.cpp.extra_compile_args_gcc)
+            b2.prefs.codegen.cpp.extra_compile_args_gcc = list(STRICT_FLAGS)
             b2.set_device("cpp_standalone", directory=self.directory, build_on_run=False)
             b2.device.reinit()
             b2.device.activate(directory=self.directory, build_on_run=False)
@@ -75,5 +85,6 @@ class Device:
         if self.standalone:
             self.b2.device.reinit()
             self.b2.set_device("runtime")
+            self.b2.prefs.codegen.cpp.extra_compile_args_gcc = self.saved_flags
             gc.collect()
         return False
