@@ -21,7 +21,6 @@ Lava runs go through a subprocess with a timeout (Lava can hang and leak shared 
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -30,7 +29,14 @@ import numpy as np
 from spikeport.backends.base import backend_names, get_backend
 from spikeport.converters.run_folder import FIXED, FIXED_LEARNED, convert, load_fixed
 from spikeport.errors import DataError
-from spikeport.io import atomic_savez, atomic_write_json, atomic_write_text
+from spikeport.io import (
+    atomic_replace_dir,
+    atomic_savez,
+    atomic_write_json,
+    atomic_write_text,
+    commit_point,
+    temporary_dir,
+)
 from spikeport.models.artefact import is_artefact, load_artefact
 from spikeport.models.spec import load_spec
 from spikeport.workflows.simulate import format_summary, run_simulate
@@ -64,7 +70,8 @@ def run_fixed(out: str | Path, learn: bool = False, samples: int = 100,
 
     runner = _fixed_backend(backend, timeout)
     out = Path(out)
-    fixed = load_fixed(out, use_learned)
+    command = "spikeport run" + (" --learn" if learn else "")
+    fixed = load_fixed(out, use_learned, allow=command)
     net = load_spec(out / "spec.yaml")
     split = split or ("train" if learn else "test")
     if batch is None:
@@ -88,19 +95,16 @@ def run_fixed(out: str | Path, learn: bool = False, samples: int = 100,
     arrays.update({f"input/{k}": v for k, v in batch.inputs.items()})
     arrays["labels"] = batch.labels
     arrays["sample_ids"] = batch.sample_ids
-    if learn:
-        arrays.update({f"weights/{k}": v for k, v in result.weights.items()})
-        learned = fixed.with_learned(weights=result.weights, thresholds=result.thresholds)
-        tmp_dir = out / (FIXED_LEARNED + ".tmp")
-        if tmp_dir.exists():
-            shutil.rmtree(tmp_dir)
-        learned.save(tmp_dir)
-        if (out / FIXED_LEARNED).exists():
-            shutil.rmtree(out / FIXED_LEARNED)
-        tmp_dir.rename(out / FIXED_LEARNED)
-        summary["learned_network"] = str(out / FIXED_LEARNED)
-    atomic_savez(out / f"{backend}_{mode}.npz", **arrays)
-    atomic_write_json(out / f"{backend}_{mode}.json", summary)
+    with commit_point(out, command):    # one commit for the summary, spikes and network
+        if learn:
+            arrays.update({f"weights/{k}": v for k, v in result.weights.items()})
+            learned = fixed.with_learned(weights=result.weights, thresholds=result.thresholds)
+            tmp_dir = temporary_dir(out / FIXED_LEARNED)
+            learned.save(tmp_dir)
+            atomic_replace_dir(tmp_dir, out / FIXED_LEARNED)
+            summary["learned_network"] = str(out / FIXED_LEARNED)
+        atomic_savez(out / f"{backend}_{mode}.npz", **arrays)
+        atomic_write_json(out / f"{backend}_{mode}.json", summary)
     summary["_result"] = result
     return summary
 
