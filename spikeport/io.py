@@ -377,6 +377,7 @@ def load_npz(path: Path) -> dict[str, np.ndarray]:
     """Read every array of an ``.npz`` without pickle; a bad file is a DataError naming it."""
     path = Path(path)
     check_regular_file(path, ".npz file")
+    _check_npz_sizes(path)
     try:
         with np.load(path, allow_pickle=False) as z:
             out = {}
@@ -395,6 +396,33 @@ def load_npz(path: Path) -> dict[str, np.ndarray]:
     except Exception as exc:  # zipfile.BadZipFile and friends
         raise DataError(f"{path}: not a readable .npz file ({type(exc).__name__}: {exc})") \
             from None
+
+
+def _check_npz_sizes(path: Path) -> None:
+    """Refuse an ``.npz`` whose arrays (as their headers declare them) need more memory than
+    there is, before decompressing any of them."""
+    import zipfile
+
+    total = 0
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                if not info.filename.endswith(".npy"):
+                    continue
+                with zf.open(info) as fh:
+                    version = np.lib.format.read_magic(fh)
+                    read = {(1, 0): np.lib.format.read_array_header_1_0,
+                            (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+                    if read is None:
+                        continue
+                    shape, _, dtype = read(fh)
+                n = 1
+                for d in shape:
+                    n *= int(d)
+                total += n * dtype.itemsize
+    except Exception:  # a malformed file: np.load says what is wrong, below
+        return
+    check_memory(total, f"{path}: its arrays")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import errno
 import os
+import signal
 import sys
+import threading
 
 from spikeport import __version__
 from spikeport.cli import compare, continual, deploy, doctor, energy, nir, simulate, sweep, train
@@ -60,9 +62,27 @@ def _check_output(args) -> None:
         check_output_dir(out)
 
 
+def _on_sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    old_term = None
+    if threading.current_thread() is threading.main_thread() and \
+            signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        # `kill PID` unwinds like Ctrl-C: finally blocks stop pool workers and Lava children,
+        # and an interrupted command's folder keeps its "incomplete" mark
+        old_term = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return _main(args)
+    finally:
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
+
+
+def _main(args) -> int:
     try:
         _check_output(args)
         return args.func(args)

@@ -44,9 +44,29 @@ def is_artefact(path: str | Path) -> bool:
 
 
 def save_artefact(art: Artefact, path: str | Path) -> None:
-    """Write the weights first, then the spec and metrics (each atomically)."""
+    """Write the artefact as one commit: weights, spec and metrics go into a temporary sibling
+    folder (each file fsynced), which then replaces ``path`` whole — a kill leaves the previous
+    artefact or the new one, never a mix (other files in ``path`` are carried over)."""
+    import shutil
+
+    from spikeport.io import atomic_replace_dir, temporary_dir
+
     path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
+    tmp = temporary_dir(path)
+    tmp.mkdir()
+    if path.is_dir():
+        for entry in path.iterdir():
+            if entry.name in (SPEC, WEIGHTS, METRICS) or entry.name.endswith(".tmp"):
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.copytree(entry, tmp / entry.name, symlinks=True)
+            else:
+                shutil.copy2(entry, tmp / entry.name, follow_symlinks=False)
+    _write_artefact(art, tmp)
+    atomic_replace_dir(tmp, path)
+
+
+def _write_artefact(art: Artefact, path: Path) -> None:
     arrays = {name: np.asarray(w, dtype=np.float64) for name, w in art.weights.items()}
     arrays.update({THRESHOLD_PREFIX + name: np.asarray(t, dtype=np.float64)
                    for name, t in art.thresholds.items()})

@@ -68,9 +68,11 @@ def result_path(out: Path, job_id: str) -> Path:
 
 def read_result(path: Path) -> dict | None:
     """A result file, or None if absent or unreadable (then the job runs again)."""
+    from spikeport.io import read_json
+
     try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError):
+        data = read_json(path, "sweep result")
+    except (OSError, DataError):
         return None
     return data if isinstance(data, dict) and data.get("schema") == RESULT_SCHEMA else None
 
@@ -109,11 +111,29 @@ def _on_term(signum, frame):
     raise SystemExit(128 + signum)
 
 
-def _worker_init() -> None:
+def _worker_init(driver: int | None = None) -> None:
     """Pool workers turn SIGTERM into SystemExit, so a job stopped by the driver unwinds
     (a Lava child process is killed and its shared memory freed on the way) and the worker
-    exits quietly."""
+    exits quietly. On Linux a worker also gets SIGTERM when the driver dies, even by SIGKILL
+    (``PR_SET_PDEATHSIG``), so no worker outlives a killed sweep; the multiprocessing resource
+    tracker exits once the last of them has."""
     signal.signal(signal.SIGTERM, _on_term)
+    _die_with_parent(driver)
+
+
+def _die_with_parent(driver: int | None) -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if driver is not None and os.getppid() != driver:   # it died before prctl took effect
+        raise SystemExit(128 + signal.SIGTERM)
 
 
 def local_results(jobs: list[Job], workers: int, timeout: float):
@@ -127,7 +147,7 @@ def local_results(jobs: list[Job], workers: int, timeout: float):
 
     def new_pool():
         return ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                                   initializer=_worker_init)
+                                   initializer=_worker_init, initargs=(os.getpid(),))
 
     pool = new_pool()
     inflight: dict = {}
