@@ -221,12 +221,19 @@ def _points(out: Path) -> dict:
     res = {}
     for p in sorted((out / "points").glob("*.json")):
         doc = json.loads(p.read_text())
-        doc.pop("run", None)
-        for m in doc.get("metrics", {}).values() if isinstance(doc.get("metrics"), dict) else ():
-            if isinstance(m, dict):
-                m.pop("wall_time_s", None)
-        res[p.name] = json.dumps(doc, sort_keys=True)
+        doc.pop("run", None)          # host, pid, start time, CPU and wall time
+        res[p.name] = json.dumps(_untimed(doc), sort_keys=True)
     return res
+
+
+def _untimed(x):
+    """``x`` without the durations and speeds it measured (``*time_s``, ``*_per_s``)."""
+    if isinstance(x, dict):
+        return {k: _untimed(v) for k, v in x.items()
+                if not k.endswith(("time_s", "_per_s"))}
+    if isinstance(x, list):
+        return [_untimed(v) for v in x]
+    return x
 
 
 def test_sweep_killed_leaves_no_process_and_resumes_to_the_same_results(spec, tmp_path):
