@@ -21,6 +21,7 @@ import io
 import json
 import math
 import os
+import re
 import stat
 import tempfile
 from pathlib import Path
@@ -69,6 +70,10 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+#: ``.NAME.PID.XXXXXXXX.tmp`` (a file), ``.NAME.PID.tmp`` (a folder), ``.NAME.PID.old.tmp``
+_TEMPORARY = re.compile(r"^\.(.+?)\.(\d+)(\.[A-Za-z0-9_]{8}|\.old)?\.tmp$")
+
+
 def remove_stale_temporaries(folder: Path) -> list[Path]:
     """Remove the temporaries (``.NAME.PID.XXXX.tmp``, files or folders) that writers which no
     longer run left in ``folder``; return what was removed."""
@@ -80,11 +85,11 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
     except OSError:
         return removed
     for e in entries:
-        if not (e.name.startswith(".") and e.name.endswith(".tmp")):
+        m = _TEMPORARY.match(e.name)
+        if m is None:
             continue
-        parts = e.name[:-4].split(".")
-        pid = next((int(p) for p in reversed(parts) if p.isdigit()), None)
-        if pid is None or pid == os.getpid() or _pid_alive(pid):
+        pid = int(m.group(2))
+        if pid == os.getpid() or _pid_alive(pid):
             continue
         with contextlib.suppress(OSError):
             if e.is_dir(follow_symlinks=False):
