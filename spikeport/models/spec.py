@@ -476,13 +476,15 @@ BYTES_PER_SYNAPSE = 9
 
 
 def check_size(net: Network) -> None:
-    """Refuse, before anything is allocated, a network whose weight matrices alone need more
-    memory than this machine has."""
+    """Refuse, before anything is allocated, a network whose weight matrices and one sample's
+    spikes (a bool per neuron and step) alone need more memory than this machine has."""
     from spikeport.io import check_memory
 
     synapses = sum(net.size(p.pre) * net.size(p.post) for p in net.projections)
-    check_memory(synapses * BYTES_PER_SYNAPSE,
-                 f"network '{net.name}': {synapses:,} synapses", SpecError)
+    neurons = sum(p.n for p in net.inputs + net.populations)
+    check_memory(synapses * BYTES_PER_SYNAPSE + neurons * net.steps_per_sample,
+                 f"network '{net.name}': {synapses:,} synapses and {neurons:,} neurons over "
+                 f"{net.steps_per_sample:,} steps", SpecError)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -56,6 +56,8 @@ CASES = {
     "non-UTF-8": (TINY.encode().replace(b"fuzz_tiny", b"fuzz_\xff\xfe"), ("UTF-8",)),
     "50 MB key": ("k" * (50 << 20) + ": 1\n", ("at most",)),
     "huge populations": (_huge_population(), ("GiB", "memory")),
+    "10^11 steps per sample": (TINY.replace("sample_steps: 10", "sample_steps: 100000000000"),
+                               ("TiB", "memory")),
     "top level list": ("- 1\n- 2\n", ("mapping",)),
     "no schema": (TINY.replace("schema: spikeport/1\n", ""), ("schema",)),
     "negative n": (TINY.replace("n: 12", "n: -12"), ("hidden", "n")),
