@@ -58,6 +58,8 @@ CASES = {
     "huge populations": (_huge_population(), ("GiB", "memory")),
     "10^11 steps per sample": (TINY.replace("sample_steps: 10", "sample_steps: 100000000000"),
                                ("TiB", "memory")),
+    "rule a list": (TINY.replace("learning: {rule: supervised_stdp,", "learning: {rule: [],"),
+                    ("rule",)),
     "top level list": ("- 1\n- 2\n", ("mapping",)),
     "no schema": (TINY.replace("schema: spikeport/1\n", ""), ("schema",)),
     "negative n": (TINY.replace("n: 12", "n: -12"), ("hidden", "n")),
