@@ -19,6 +19,7 @@ from fuzz_support import COUNTS, DEFECTS, TINY, api_outcome, record, refresh_has
 
 from spikeport.data.mnist import read_idx_images, read_idx_labels
 from spikeport.data.spikefile import load_spikes
+from spikeport.flow.result import RunResult
 from spikeport.hw_profiles.profile import load_profile
 from spikeport.models.artefact import Artefact, save_artefact
 from spikeport.models.spec import load_spec
@@ -340,6 +341,10 @@ DATA_CASES = {
                                                        labels=np.array([-1, 0])),
                         load_spikes, ("labels",)),
     "npz bomb": ("spikes.npz", lambda p: _npz_bomb(p), load_spikes, ("memory",)),
+    "run result meta a list": ("r.npz", lambda p: np.savez(p, meta_json=np.frombuffer(
+        b"[1]", np.uint8)), RunResult.load, ("meta_json",)),
+    "run result meta not UTF-8": ("r.npz", lambda p: np.savez(p, meta_json=np.frombuffer(
+        b"\xff", np.uint8)), RunResult.load, ("meta_json",)),
     "empty IDX images": ("x-images-idx3-ubyte", lambda p: p.write_bytes(_idx_images(0)),
                          read_idx_images, ("0 images",)),
     "empty IDX file": ("x-images-idx3-ubyte", lambda p: p.write_bytes(b""),
