@@ -36,8 +36,8 @@ def _alias_bomb() -> str:
 
 
 def _huge_population() -> str:
-    # 80,000 x 80,000 float64 weights = 47.7 GiB (+ a bool mask): more than a test machine has
-    return (TINY.replace("n: 64", "n: 80000").replace("n: 12\n", "n: 80000\n"))
+    # 10^6 x 10^6 float64 weights = 7.3 TiB (+ a bool mask): more than any test machine has
+    return (TINY.replace("n: 64", "n: 1000000").replace("n: 12\n", "n: 1000000\n"))
 
 
 def _write(path: Path, data) -> Path:
@@ -55,7 +55,7 @@ CASES = {
     "deep nesting": ("x: " + "[" * 5000 + "]" * 5000 + "\n", ("nests",)),
     "non-UTF-8": (TINY.encode().replace(b"fuzz_tiny", b"fuzz_\xff\xfe"), ("UTF-8",)),
     "50 MB key": ("k" * (50 << 20) + ": 1\n", ("at most",)),
-    "huge populations": (_huge_population(), ("GiB", "memory")),
+    "huge populations": (_huge_population(), ("TiB", "memory")),
     "10^11 steps per sample": (TINY.replace("sample_steps: 10", "sample_steps: 100000000000"),
                                ("TiB", "memory")),
     "rule a list": (TINY.replace("learning: {rule: supervised_stdp,", "learning: {rule: [],"),
