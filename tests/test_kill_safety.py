@@ -263,7 +263,7 @@ def test_sweep_killed_leaves_no_process_and_resumes_to_the_same_results(spec, tm
         assert seen, "the sweep started no worker process"
         proc.send_signal(sig)
         proc.wait(timeout=120)       # not communicate(): a surviving worker holds stderr open
-        survivors = _wait_gone(seen, 30)
+        survivors = _wait_gone(seen, 45)
         assert not survivors, f"after {sig!r}: still running: {survivors}"
     proc = spikeport("sweep", sweep, "-o", out, "--workers", "2", "--no-progress")
     _, err = proc.communicate(timeout=600)

@@ -53,6 +53,7 @@ POINTS = "points"
 PLAN = "sweep.json"
 LOG = "run.log"
 GRACE_S = 30.0
+WATCHDOG_S = 0.2      # how often a pool worker checks that the sweep driver still runs
 JOBQUEUE = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster",
             "lsf": "LSFCluster", "htcondor": "HTCondorCluster", "moab": "MoabCluster",
             "oar": "OARCluster"}
@@ -114,26 +115,26 @@ def _on_term(signum, frame):
 def _worker_init(driver: int | None = None) -> None:
     """Pool workers turn SIGTERM into SystemExit, so a job stopped by the driver unwinds
     (a Lava child process is killed and its shared memory freed on the way) and the worker
-    exits quietly. On Linux a worker also gets SIGTERM when the driver dies, even by SIGKILL
-    (``PR_SET_PDEATHSIG``), so no worker outlives a killed sweep; the multiprocessing resource
-    tracker exits once the last of them has."""
+    exits quietly. A worker also stops when the driver dies, even by SIGKILL: a watchdog thread
+    sees its parent change and sends SIGTERM to the worker's main thread (a process-wide signal
+    could land on another thread and leave the main one blocked on the job queue), then exits
+    outright if the job has not unwound within a grace period. The multiprocessing resource
+    tracker exits once the last worker has."""
+    import threading
+
     signal.signal(signal.SIGTERM, _on_term)
-    _die_with_parent(driver)
-
-
-def _die_with_parent(driver: int | None) -> None:
-    if not sys.platform.startswith("linux"):
+    if driver is None:
         return
-    try:
-        import ctypes
+    main_ident = threading.main_thread().ident
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
-    except (OSError, AttributeError):
-        return
-    if driver is not None and os.getppid() != driver:   # it died before prctl took effect
-        raise SystemExit(128 + signal.SIGTERM)
+    def watch():
+        while os.getppid() == driver:
+            time.sleep(WATCHDOG_S)
+        signal.pthread_kill(main_ident, signal.SIGTERM)
+        time.sleep(GRACE_S)
+        os._exit(128 + signal.SIGTERM)
+
+    threading.Thread(target=watch, name="spikeport-driver-watchdog", daemon=True).start()
 
 
 def local_results(jobs: list[Job], workers: int, timeout: float):
