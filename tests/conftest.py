@@ -1,6 +1,7 @@
 """Shared fixtures. Lava tests carry the ``lava`` marker (registered in pyproject.toml)."""
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
            if getattr(r, "when", "call") == "call" and "lava" in r.keywords]
     skipped = [r for r in stats.get("skipped", []) if "lava" in getattr(r, "keywords", {})]
     terminalreporter.write_line(f"Lava tests: {len(ran)} run, {len(skipped)} skipped")
+    fuzz = sys.modules.get("fuzz_support")
+    if fuzz is not None and fuzz.TOTALS:
+        t = fuzz.TOTALS
+        terminalreporter.write_line(f"Fuzz cases: {t['clean']} clean one-line errors, "
+                                    f"{t['accepted']} correct accepts, {t['defect']} defects")

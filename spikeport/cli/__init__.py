@@ -10,8 +10,11 @@ Ctrl-C exits 130.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import signal
 import sys
+import threading
 
 from spikeport import __version__
 from spikeport.cli import (
@@ -50,10 +53,50 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: commands whose ``-o`` names a file (the others name a folder)
+FILE_OUTPUTS = ("export-nir",)
+#: operating-system errors a user's paths or disk cause (a full disk, a file where a folder is
+#: expected, no permission): one line, exit 2, like every other user error
+USER_OS_ERRORS = {errno.EEXIST, errno.ENOTDIR, errno.EISDIR, errno.ENOSPC, errno.EACCES,
+                  errno.EPERM, errno.EROFS, errno.EDQUOT, errno.ENAMETOOLONG, errno.ELOOP,
+                  errno.ENOENT, errno.EFBIG, errno.EMFILE}
+
+
+def _check_output(args) -> None:
+    from spikeport.io import check_output_dir, check_output_file
+
+    out = getattr(args, "out", None)
+    if out is None:
+        return
+    if args.command in FILE_OUTPUTS:
+        check_output_file(out)
+    else:
+        check_output_dir(out)
+
+
+def _on_sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    old_term = None
+    if threading.current_thread() is threading.main_thread() and \
+            signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        # `kill PID` unwinds like Ctrl-C: finally blocks stop pool workers and Lava children,
+        # and an interrupted command's folder keeps its "incomplete" mark
+        old_term = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
+        return _main(args)
+    finally:
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
+
+
+def _main(args) -> int:
+    try:
+        _check_output(args)
         return args.func(args)
     except BrokenPipeError:
         # the reader went away (e.g. `| head`): not an error of ours; silence the final flush
@@ -63,6 +106,19 @@ def main(argv: list[str] | None = None) -> int:
     except SpikeportError as exc:
         print(f"spikeport: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except MemoryError:
+        print("spikeport: error: out of memory (the network, data or batch is larger than "
+              "this machine's memory; use fewer samples or smaller populations)",
+              file=sys.stderr)
+        return SpikeportError.exit_code
+    except OSError as exc:
+        if exc.errno not in USER_OS_ERRORS:
+            sys.excepthook = sys.__excepthook__
+            raise
+        name = exc.filename if exc.filename is not None else ""
+        print(f"spikeport: error: {name}{': ' if name else ''}{exc.strerror or exc}",
+              file=sys.stderr)
+        return SpikeportError.exit_code
     except KeyboardInterrupt:
         print("spikeport: interrupted", file=sys.stderr)
         return 130

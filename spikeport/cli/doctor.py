@@ -27,9 +27,14 @@ def add_doctor(sub) -> None:
 
 
 def _cmd_validate(args) -> int:
-    from spikeport.models.spec import dump_spec, load_spec
+    from pathlib import Path
 
-    print(dump_spec(load_spec(args.spec)), end="")
+    from spikeport.models.spec import dump_spec, load_spec
+    from spikeport.models.weights import initial_weights
+
+    net = load_spec(args.spec)
+    initial_weights(net, Path(args.spec).parent)   # weight files named by the spec: read, checked
+    print(dump_spec(net), end="")
     return 0
 
 

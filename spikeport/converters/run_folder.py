@@ -19,6 +19,12 @@ A run directory holds everything one deployment produced; later commands take it
       energy.json/.md/.png energy on the chip profiles, with baselines (``spikeport energy``)
 
 Lava runs go through a subprocess with a timeout (Lava can hang and leak shared memory).
+
+Commit point: ``convert`` marks the folder incomplete (:func:`spikeport.io.commit_point`),
+removes what earlier runs derived from the previous network (run summaries and spikes,
+``fixed_learned/``, deploy and energy reports, a fixed-point training's ``metrics.json``) so a
+reused folder never mixes two networks' results, swaps ``fixed/`` in whole, writes the rest, and
+only then removes the mark. A folder still marked is refused by every reader.
 """
 
 from __future__ import annotations
@@ -28,7 +34,15 @@ from pathlib import Path
 import numpy as np
 
 from spikeport.errors import DataError
-from spikeport.io import atomic_write_json, atomic_write_text
+from spikeport.io import (
+    atomic_replace_dir,
+    atomic_write_json,
+    atomic_write_text,
+    check_complete,
+    check_output_dir,
+    commit_point,
+    temporary_dir,
+)
 from spikeport.models.artefact import load_source, training_classes, write_classes
 from spikeport.models.spec import save_spec
 from spikeport.paths import relative_paths
@@ -69,6 +83,30 @@ def find_learned(out: Path, backend: str, source: str | None = None) -> str:
                     f"{', '.join(f.removesuffix('_learned') for f in found)})")
 
 
+#: what runs derive from a converted network: removed when a new one is converted in
+DERIVED = tuple(f"{b}_{m}.{x}" for b in LEARNED_BACKENDS for m in ("infer", "learn")
+                for x in ("json", "npz", "md")) + (
+    "deploy.json", "deploy.md", "energy.json", "energy.md", "energy.png", "metrics.json",
+    "sanafe.json", "sanafe.md", "classes.json", "fixed_last")
+
+
+def clear_derived(out: Path) -> list[str]:
+    """Remove the files runs derived from the folder's previous network."""
+    import shutil
+
+    removed = []
+    for name in DERIVED + (FIXED_LEARNED,) + tuple(learned_name(b) for b in LEARNED_BACKENDS):
+        p = out / name
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p)
+        elif p.exists() or p.is_symlink():
+            p.unlink()
+        else:
+            continue
+        removed.append(name)
+    return removed
+
+
 def convert(source: str | Path, out: str | Path, options=None) -> dict:
     """Quantize an artefact (or an untrained spec) into ``OUT/fixed`` with its report."""
     from spikeport.converters.quantize import format_report, quantize
@@ -81,25 +119,37 @@ def convert(source: str | Path, out: str | Path, options=None) -> dict:
         vth = {p.name: np.rint(np.broadcast_to(art.thresholds[p.name], (p.n,)) * p.scale)
                .astype(np.int64) for p in fixed.populations if p.name in art.thresholds}
         fixed = fixed.with_learned(thresholds=vth)
+    for p in fixed.populations:
+        if int(np.min(p.vth)) < 1:
+            raise DataError(f"{source}: population '{p.name}': its threshold quantizes to vth = "
+                            f"{int(np.min(p.vth))} (scale {p.scale:.4g} LSB per unit); allowed: "
+                            "vth >= 1 (vth 0 would fire on any positive voltage)")
+    check_output_dir(out)
     out.mkdir(parents=True, exist_ok=True)
-    fixed.save(out / FIXED)
-    save_spec(art.net, out / "spec.yaml")
-    classes = training_classes(art)
-    if classes is not None:     # what `run` maps a data file's labels through
-        write_classes(out, classes, art.metrics.get("dataset"))
     report = dict(fixed.report)
     report["source"] = str(source)
-    atomic_write_json(out / "quantization.json", relative_paths(report, out))
-    atomic_write_text(out / "quantization.md", format_report(fixed.report) + "\n")
+    with commit_point(out, "spikeport convert", override=True):
+        clear_derived(out)
+        tmp = temporary_dir(out / FIXED)
+        fixed.save(tmp)
+        atomic_replace_dir(tmp, out / FIXED)
+        save_spec(art.net, out / "spec.yaml")
+        classes = training_classes(art)
+        if classes is not None:     # what `run` maps a data file's labels through
+            write_classes(out, classes, art.metrics.get("dataset"))
+        atomic_write_json(out / "quantization.json", relative_paths(report, out))
+        atomic_write_text(out / "quantization.md", format_report(fixed.report) + "\n")
     return report
 
 
-def load_fixed(out: Path, learned: bool | str = False):
-    """The fixed-point network of a run folder: ``fixed/``, or with ``learned`` the folder
-    it names (``emulator_learned``, ``lava_learned``, legacy ``fixed_learned``; True: the
-    legacy name)."""
+def load_fixed(out: Path, learned: bool | str = False, allow: str | None = None):
+    """The fixed-point network of a run folder: ``fixed/``, or with ``learned`` the folder it
+    names (``emulator_learned``, ``lava_learned``, legacy ``fixed_learned``; True: the legacy
+    name); refused while a command's interruption marks the folder (unless it is ``allow``,
+    rerunning)."""
     from spikeport.flow.fixed import FixedNetwork
 
+    check_complete(out, allow=allow)
     if learned is True:
         learned = FIXED_LEARNED
     sub = learned if learned else FIXED

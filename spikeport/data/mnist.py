@@ -43,12 +43,24 @@ ENV_VAR = "SPIKEPORT_MNIST_DIR"
 _IMAGES_RE = re.compile(r"^(?P<prefix>.+)-images[-.]idx3-ubyte(?P<gz>\.gz)?$")
 
 
+#: largest IDX file read (MNIST's training images are 47 MB; EMNIST's largest ~700 MB)
+MAX_IDX_BYTES = 2 << 30
+
+
 def _read_bytes(path: Path) -> bytes:
-    """The file's bytes, gunzipped if its name ends in .gz."""
+    """The file's bytes, gunzipped if its name ends in .gz (at most :data:`MAX_IDX_BYTES`, a
+    regular file: a FIFO or device is refused before it is opened)."""
+    from spikeport.io import check_memory, check_regular_file
+
+    check_regular_file(path, "MNIST IDX file", MAX_IDX_BYTES)
     try:
         if path.suffix == ".gz":
             with gzip.open(path, "rb") as fh:
-                return fh.read()
+                data = fh.read(MAX_IDX_BYTES + 1)
+            if len(data) > MAX_IDX_BYTES:
+                check_memory(1 << 62, f"mnist: {path}: decompressed beyond {MAX_IDX_BYTES} bytes;"
+                             " it")
+            return data
         return path.read_bytes()
     except FileNotFoundError:
         raise DataError(f"mnist: {path}: no such file") from None
@@ -79,6 +91,8 @@ def read_idx_images(path: str | Path) -> np.ndarray:
         raise DataError(f"mnist: {path}: magic number {magic} (0x{magic:08x}, "
                         f"{_magic_name(magic)}); expected {IMAGES_MAGIC} (0x{IMAGES_MAGIC:08x}) "
                         "for an idx3 image file")
+    if n < 1:
+        raise DataError(f"mnist: {path}: header says {n} images; expected at least one")
     if rows < 1 or cols < 1:
         raise DataError(f"mnist: {path}: header says images of {rows}x{cols}; expected "
                         "rows >= 1 and cols >= 1")
@@ -105,6 +119,8 @@ def read_idx_labels(path: str | Path) -> np.ndarray:
         raise DataError(f"mnist: {path}: magic number {magic} (0x{magic:08x}, "
                         f"{_magic_name(magic)}); expected {LABELS_MAGIC} (0x{LABELS_MAGIC:08x}) "
                         "for an idx1 label file")
+    if n < 1:
+        raise DataError(f"mnist: {path}: header says {n} labels; expected at least one")
     have = len(data) - 8
     if have < n:
         raise DataError(f"mnist: {path}: truncated: header says {n} labels but file has {have}")

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from spikeport.errors import DataError
-from spikeport.io import atomic_savez, load_npz
+from spikeport.io import atomic_savez, check_memory, load_npz
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,7 +90,10 @@ def _dense_from_sparse(path: Path, key: str, z: dict) -> np.ndarray:
     if shape.shape != (3,) or not np.issubdtype(shape.dtype, np.integer) or shape.min() < 0:
         raise DataError(f"{path}: {key}_shape = {shape.tolist()}; expected 3 integers >= 0 "
                         "(n_samples, T, n_features)")
-    size = int(np.prod(shape))
+    size = 1
+    for d in shape.tolist():
+        size *= int(d)
+    check_memory(size, f"{path}: {key}_shape = {shape.tolist()} (dense spikes)")
     if index.ndim != 1 or (index.size and not np.issubdtype(index.dtype, np.integer)):
         raise DataError(f"{path}: {key}_index: shape {index.shape} dtype {index.dtype}; "
                         "expected 1-D integer flat indices")

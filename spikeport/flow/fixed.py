@@ -10,7 +10,7 @@ the npz's SHA-256 so a reader knows both halves belong together.
 from __future__ import annotations
 
 import hashlib
-import json
+import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -18,7 +18,7 @@ import numpy as np
 
 from spikeport.errors import DataError, SpecError
 from spikeport.flow.plans import DopaminePlan, RelayPlan, RulePlan
-from spikeport.io import atomic_savez, atomic_write_json, load_npz
+from spikeport.io import atomic_savez, atomic_write_json, load_npz, read_json_object
 from spikeport.kernels.dense import SignMode, as_sign_mode
 from spikeport.kernels.homeostasis import HomeostasisParams
 from spikeport.kernels.lif import VTH_RANGE, LifParams
@@ -219,48 +219,279 @@ class FixedNetwork:
 
     @classmethod
     def load(cls, directory: str | Path) -> "FixedNetwork":
+        """Read and check a saved network: every field's type and range against the limits the
+        quantizer writes within (Loihi widths from :mod:`spikeport.kernels`), the weights'
+        SHA-256 against the one stored, each array's dtype, shape and range. A bad file is a
+        one-line DataError naming the file, the field, the value and what is allowed."""
         d = Path(directory)
+        path = d / "network.json"
+        if not path.exists():
+            raise DataError(f"{d}: no network.json (not a fixed-point network directory)")
+        doc = read_json_object(path, "fixed-point network")
+        return _read_network(doc, path, d / "weights.npz")
+
+
+def _read_network(doc: dict, path: Path, npz: Path) -> "FixedNetwork":
+    from spikeport.io import check_regular_file
+
+    f = _Fields(str(path))
+    if doc.get("schema") != SCHEMA:
+        raise DataError(f"{path}: schema {doc.get('schema')!r}, expected {SCHEMA!r}")
+    digest_stored = f.str(doc, "weights_sha256")
+    if not _is_hex64(digest_stored):
+        raise f.bad("weights_sha256", digest_stored, "64 hexadecimal digits")
+    check_regular_file(npz, "fixed-point weights")
+    digest = hashlib.sha256(npz.read_bytes()).hexdigest()
+    if digest != digest_stored:
+        raise DataError(f"{npz}: contents do not match network.json (SHA-256 differs; "
+                        "an interrupted or mixed write?)")
+    arrays = load_npz(npz)
+    name = f.str(doc, "name")
+    dt = f.number(doc, "dt", 0.0, math.inf, lo_open=True)
+    sample_steps = f.int(doc, "sample_steps", 1, None)
+    rest_steps = f.int(doc, "rest_steps", 0, None)
+    reset = f.bool(doc, "reset")
+    seed = f.int(doc, "seed", 0, None)
+    sizes: dict[str, int] = {}
+    inputs = []
+    for i, item in enumerate(f.list(doc, "inputs")):
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)):
+            raise f.bad(f"inputs[{i}]", item, "[name, n]")
+        n = f.int({"n": item[1]}, "n", 1, None, where=f"inputs[{i}]")
+        inputs.append((item[0], n))
+        sizes[item[0]] = n
+    populations = []
+    for i, p in enumerate(f.list(doc, "populations")):
+        populations.append(_read_population(f, p, f"populations[{i}]"))
+        sizes[populations[-1].name] = populations[-1].n
+    lif = {p.name: p for p in populations}
+    projections = []
+    for i, p in enumerate(f.list(doc, "projections")):
+        projections.append(_read_projection(f, p, i, f"projections[{i}]", sizes, lif, arrays,
+                                            npz))
+    t = doc.get("teacher", None)
+    teacher = None
+    if t is not None:
+        w = "teacher"
+        f.object(t, w)
+        tpop = f.choice(t, "population", tuple(lif), where=w)
+        teacher = FixedTeacher(tpop, f.int(t, "n", lif[tpop].n, lif[tpop].n, where=w),
+                               f.int(t, "y_value", 0, 127, where=w),
+                               None, f.int(t, "gate_value", 0, 127, where=w, default=0))
+        drive = t.get("drive")
+        if drive is not None:
+            if not (isinstance(drive, list) and len(drive) == 3):
+                raise f.bad(f"{w}.drive", drive, "null or [mantissa, weight_exp, sign_mode]")
+            mant = f.int({"m": drive[0]}, "m", -256, 255, where=f"{w}.drive[0]")
+            wexp = f.int({"e": drive[1]}, "e", *WEIGHT_EXP_RANGE, where=f"{w}.drive[1]")
+            mode = f.choice({"s": drive[2]}, "s", tuple(m.name.lower() for m in SignMode),
+                            where=f"{w}.drive[2]")
+            teacher = replace(teacher, drive=(mant, wexp, mode))
+    readout = doc.get("readout", None)
+    if readout is not None:
+        if not (isinstance(readout, list) and len(readout) == 2 and readout[0] in lif):
+            raise f.bad("readout", readout, "null or [LIF population, n_classes]")
+        nc = f.int({"n_classes": readout[1]}, "n_classes", 1, lif[readout[0]].n,
+                   where="readout")
+        if lif[readout[0]].n % nc:
+            raise f.bad("readout.n_classes", nc, f"a divisor of {lif[readout[0]].n}")
+        readout = (readout[0], nc)
+    report = doc.get("report", {})
+    if not isinstance(report, dict):
+        raise f.bad("report", report, "an object")
+    return FixedNetwork(name=name, dt=dt, sample_steps=sample_steps, rest_steps=rest_steps,
+                        reset=reset, seed=seed, inputs=tuple(inputs),
+                        populations=tuple(populations), projections=tuple(projections),
+                        teacher=teacher, readout=readout, report=report)
+
+
+_POP_KEYS = {"name", "n", "scale", "du", "dv", "vth", "bias_mant", "bias_exp", "homeostasis",
+             "third_factor"}
+
+
+def _read_population(f: "_Fields", p, w: str) -> FixedPopulation:
+    from spikeport.kernels.lif import BIAS_EXP_RANGE, BIAS_MANT_RANGE, DU_RANGE, DV_RANGE
+
+    f.object(p, w)
+    extra = sorted(set(p) - _POP_KEYS)
+    if extra:
+        raise f.bad(f"{w}", extra[0], "known keys: " + ", ".join(sorted(_POP_KEYS)),
+                    kind="key")
+    name = f.str(p, "name", where=w)
+    w = f"population '{name}'"
+    n = f.int(p, "n", 1, None, where=w)
+    vth = p.get("vth")
+    if isinstance(vth, list):
+        if len(vth) != n:
+            raise f.bad(f"{w}.vth", f"a list of {len(vth)}", f"one integer or a list of n={n}")
+        vth = [f.int({"vth": v}, "vth", *VTH_RANGE, where=w) for v in vth]
+    else:
+        vth = f.int(p, "vth", *VTH_RANGE, where=w)
+    homeo = p.get("homeostasis")
+    if homeo is not None:
+        f.object(homeo, f"{w}.homeostasis")
+        keys = ("eta_q", "target_q", "acc_min", "acc_max")
+        if set(homeo) != set(keys):
+            raise f.bad(f"{w}.homeostasis", sorted(homeo), "the keys " + ", ".join(keys))
+        homeo = {k: f.int(homeo, k, 0, None, where=f"{w}.homeostasis") for k in keys}
         try:
-            doc = json.loads((d / "network.json").read_text())
-        except FileNotFoundError:
-            raise DataError(f"{d}: no network.json (not a fixed-point network directory)") \
-                from None
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{d / 'network.json'}: not valid JSON ({exc})") from None
-        if doc.get("schema") != SCHEMA:
-            raise DataError(f"{d / 'network.json'}: schema {doc.get('schema')!r}, expected "
-                            f"{SCHEMA!r}")
-        npz = d / "weights.npz"
-        if npz.exists():
-            digest = hashlib.sha256(npz.read_bytes()).hexdigest()
-            if digest != doc["weights_sha256"]:
-                raise DataError(f"{npz}: contents do not match network.json (SHA-256 differs; "
-                                "an interrupted or mixed write?)")
-        arrays = load_npz(npz)
-        projections = []
-        for i, p in enumerate(doc["projections"]):
-            projections.append(FixedProjection(
-                name=p["name"], pre=p["pre"], post=p["post"], sign_mode=p["sign_mode"],
-                weight_exp=int(p["weight_exp"]), lsb_per_unit=float(p["lsb_per_unit"]),
-                weights=arrays[f"p{i}_weights"], connectivity=arrays[f"p{i}_connectivity"],
-                learn_mask=arrays.get(f"p{i}_learn_mask"),
-                rule=RulePlan.from_dict(p["rule"]) if p["rule"] else None,
-                relay=RelayPlan.from_dict(p["relay"]) if p["relay"] else None,
-                relay_fanout=arrays.get(f"p{i}_relay_fanout"),
-                num_weight_bits=int(p.get("num_weight_bits", 8)),
-                dopamine=DopaminePlan.from_dict(p["dopamine"]) if p.get("dopamine") else None,
-                dopamine_table=arrays.get(f"p{i}_dopamine_table")))
-        t = doc["teacher"]
-        teacher = None if t is None else FixedTeacher(
-            t["population"], int(t["n"]), int(t["y_value"]),
-            tuple(t["drive"]) if t["drive"] else None, int(t.get("gate_value", 0)))
-        return cls(name=doc["name"], dt=float(doc["dt"]), sample_steps=int(doc["sample_steps"]),
-                   rest_steps=int(doc["rest_steps"]), reset=bool(doc["reset"]),
-                   seed=int(doc["seed"]), inputs=tuple((n, int(k)) for n, k in doc["inputs"]),
-                   populations=tuple(FixedPopulation(**p) for p in doc["populations"]),
-                   projections=tuple(projections), teacher=teacher,
-                   readout=tuple(doc["readout"]) if doc["readout"] else None,
-                   report=doc.get("report", {}))
+            HomeostasisParams(**homeo)
+        except ValueError as exc:
+            raise DataError(f"{f.path}: {w}.homeostasis: {exc}") from None
+    third = p.get("third_factor")
+    if third not in (None, "teacher", "relay", "dopamine"):
+        raise f.bad(f"{w}.third_factor", third, "null, 'teacher', 'relay' or 'dopamine'")
+    return FixedPopulation(name=name, n=n,
+                           scale=f.number(p, "scale", 0.0, math.inf, lo_open=True, where=w),
+                           du=f.int(p, "du", *DU_RANGE, where=w),
+                           dv=f.int(p, "dv", *DV_RANGE, where=w), vth=vth,
+                           bias_mant=f.int(p, "bias_mant", *BIAS_MANT_RANGE, where=w, default=0),
+                           bias_exp=f.int(p, "bias_exp", *BIAS_EXP_RANGE, where=w, default=0),
+                           homeostasis=homeo, third_factor=third)
+
+
+def _read_projection(f: "_Fields", p, i: int, w: str, sizes: dict, lif: dict, arrays: dict,
+                     npz: Path) -> FixedProjection:
+    from spikeport.kernels.dense import NUM_WEIGHT_BITS_RANGE
+
+    f.object(p, w)
+    name = f.str(p, "name", where=w)
+    w = f"projection '{name}'"
+    pre = f.choice(p, "pre", tuple(sizes), where=w)
+    post = f.choice(p, "post", tuple(lif), where=w)
+    mode = f.choice(p, "sign_mode", tuple(m.name.lower() for m in SignMode), where=w)
+    weight_exp = f.int(p, "weight_exp", *WEIGHT_EXP_RANGE, where=w)
+    lsb = f.number(p, "lsb_per_unit", 0.0, math.inf, lo_open=True, where=w)
+    nwb = f.int(p, "num_weight_bits", *NUM_WEIGHT_BITS_RANGE, where=w, default=8)
+    shape = (sizes[pre], lif[post].n)
+
+    def array(key, kind, required=True, shape_=shape):
+        k = f"p{i}_{key}"
+        a = arrays.get(k)
+        if a is None:
+            if required:
+                raise DataError(f"{npz}: no array {k!r} ({w}.{key})")
+            return None
+        ok_dtype = a.dtype == bool if kind == "bool" else np.issubdtype(a.dtype, np.integer)
+        if not ok_dtype or (shape_ is not None and a.shape != shape_) or \
+                (shape_ is None and a.ndim != 2):
+            want = f"{kind} of shape {shape_}" if shape_ else f"a 2-D {kind} array"
+            raise DataError(f"{npz}: {k} ({w}.{key}) is {a.dtype} {a.shape}; allowed: {want}")
+        return a
+
+    weights = array("weights", "integers")
+    conn = array("connectivity", "bool")
+    lo, hi = LEARN_RANGE[as_sign_mode(mode)]
+    if weights.size and (weights.min() < lo or weights.max() > hi):
+        bad = weights.min() if weights.min() < lo else weights.max()
+        raise DataError(f"{npz}: p{i}_weights ({w}.weights) has {int(bad)}; allowed: "
+                        f"[{lo}, {hi}] ({mode} sign mode, 8-bit mantissas)")
+    if np.any(weights[~conn] != 0):
+        raise DataError(f"{npz}: p{i}_weights ({w}.weights) is nonzero on synapses "
+                        "connectivity says are absent")
+    weights = weights.astype(np.int64)
+    learn_mask = array("learn_mask", "bool", required=False)
+    relay_fanout = array("relay_fanout", "bool", required=False, shape_=None)
+    table = array("dopamine_table", "integers", required=False, shape_=None)
+    plans = {}
+    for key, plan in (("rule", RulePlan), ("relay", RelayPlan), ("dopamine", DopaminePlan)):
+        v = p.get(key)
+        if v is None:
+            plans[key] = None
+            continue
+        f.object(v, f"{w}.{key}")
+        try:
+            plans[key] = plan.from_dict(v)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise DataError(f"{f.path}: {w}.{key} is not a valid {plan.__name__} "
+                            f"({type(exc).__name__}: {exc})") from None
+    if table is not None and table.shape[1] != lif[post].n:
+        raise DataError(f"{npz}: p{i}_dopamine_table ({w}) has shape {table.shape}; allowed: "
+                        f"(n_classes, {lif[post].n})")
+    return FixedProjection(name=name, pre=pre, post=post, sign_mode=mode, weight_exp=weight_exp,
+                           lsb_per_unit=lsb, weights=weights, connectivity=conn,
+                           learn_mask=learn_mask, rule=plans["rule"], relay=plans["relay"],
+                           relay_fanout=relay_fanout, num_weight_bits=nwb,
+                           dopamine=plans["dopamine"], dopamine_table=table)
+
+
+def _is_hex64(v) -> bool:
+    return isinstance(v, str) and len(v) == 64 and all(c in "0123456789abcdef" for c in v)
+
+
+_MISSING = object()
+
+
+class _Fields:
+    """Typed field access for one JSON file: each getter checks the value it returns."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def bad(self, field_: str, value, allowed: str, kind: str = "") -> DataError:
+        shown = repr(value)
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        what = f"unknown {kind} {shown}" if kind else f"{field_} = {shown} is invalid"
+        where = f"{field_}: " if kind else ""
+        return DataError(f"{self.path}: {where}{what}; allowed: {allowed}")
+
+    def object(self, v, where: str) -> dict:
+        if not isinstance(v, dict):
+            raise self.bad(where, v if not isinstance(v, (list, dict)) else type(v).__name__,
+                           "an object")
+        return v
+
+    def get(self, d: dict, key: str, where: str, default=_MISSING):
+        if key not in d:
+            if default is not _MISSING:
+                return default
+            raise DataError(f"{self.path}: {where + '.' if where else ''}{key} is missing")
+        return d[key]
+
+    def str(self, d, key, where="", default=_MISSING) -> str:
+        v = self.get(d, key, where, default)
+        if not isinstance(v, str) or not v:
+            raise self.bad(f"{where + '.' if where else ''}{key}", v, "a non-empty string")
+        return v
+
+    def bool(self, d, key, where="") -> bool:
+        v = self.get(d, key, where)
+        if not isinstance(v, bool):
+            raise self.bad(f"{where + '.' if where else ''}{key}", v, "true or false")
+        return v
+
+    def int(self, d, key, lo, hi, where="", default=_MISSING) -> int:
+        v = self.get(d, key, where, default)
+        name = f"{where + '.' if where else ''}{key}"
+        if isinstance(v, bool) or not isinstance(v, int) or \
+                (lo is not None and v < lo) or (hi is not None and v > hi):
+            rng = f"integers in [{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}]"
+            raise self.bad(name, v, rng)
+        return v
+
+    def number(self, d, key, lo, hi, lo_open=False, where="") -> float:
+        v = self.get(d, key, where)
+        name = f"{where + '.' if where else ''}{key}"
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) \
+            and (v > lo if lo_open else v >= lo) and v <= hi
+        if not ok:
+            raise self.bad(name, v, f"finite numbers {'>' if lo_open else '>='} {lo}"
+                           + (f" and <= {hi}" if math.isfinite(hi) else ""))
+        return float(v)
+
+    def choice(self, d, key, allowed: tuple, where="") -> str:
+        v = self.get(d, key, where)
+        if not isinstance(v, str) or v not in allowed:
+            raise self.bad(f"{where + '.' if where else ''}{key}", v,
+                           "one of " + ", ".join(allowed))
+        return v
+
+    def list(self, d, key, where="") -> list:
+        v = self.get(d, key, where)
+        if not isinstance(v, list):
+            raise self.bad(f"{where + '.' if where else ''}{key}", type(v).__name__, "a list")
+        return v
 
 
 # ---------------------------------------------------------------------------------------------

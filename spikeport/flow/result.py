@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from spikeport.errors import DataError
 from spikeport.flow.ops import OpCounts
 
 
@@ -81,7 +82,13 @@ class RunResult:
             kind, _, name = k.partition("/")
             if kind in out:
                 out[kind][name] = v
-        meta = json.loads(bytes(data["meta_json"]).decode())
+        try:
+            meta = json.loads(bytes(data["meta_json"]).decode())
+        except (KeyError, ValueError):       # UnicodeDecodeError and JSONDecodeError included
+            meta = None
+        if not isinstance(meta, dict) or not {"ops", "wall_time", "steps", "learn"} <= set(meta):
+            raise DataError(f"{path}: meta_json is missing or not an object with ops, "
+                            "wall_time, steps and learn (not a spikeport run result)")
         return cls(out["spikes"], out["weights"], out["thresholds"],
                    OpCounts.from_json(meta["ops"], f"{path}: ops"), meta["wall_time"],
                    meta["steps"], meta["learn"], backend=meta.get("backend", ""))

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from spikeport.errors import SpecError
+from spikeport.io import MAX_YAML_BYTES, read_text
 
 STATUSES = ("measured", "simulated", "estimated", "unknown")
 HERE = Path(__file__).resolve().parent
@@ -158,10 +159,9 @@ def read_profile_toml(name_or_path: str | Path, what: str, bundled) -> tuple[str
             raise SpecError(f"no {what} named {str(name_or_path)!r}; bundled: "
                             f"{', '.join(bundled)}, or give a .toml path")
     where = str(path)
+    text = read_text(path, what, MAX_YAML_BYTES, SpecError)
     try:
-        data = tomllib.loads(path.read_text())
-    except OSError as exc:
-        raise SpecError(f"{where}: cannot read profile: {exc.strerror}") from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{where}: malformed TOML: {exc}") from None
     for key in ("name", "title"):
@@ -205,7 +205,7 @@ def profile_kind(path: Path) -> str:
     """A bundled file's top-level ``kind`` (``chip`` when absent; baselines say otherwise)."""
     try:
         return str(tomllib.loads(Path(path).read_text()).get("kind", "chip"))
-    except (OSError, tomllib.TOMLDecodeError):
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return "chip"
 
 

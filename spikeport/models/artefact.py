@@ -15,14 +15,13 @@ intact; arrays are read with ``allow_pickle=False``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from spikeport.errors import DataError, SpecError
-from spikeport.io import atomic_savez, atomic_write_json, load_npz
+from spikeport.io import atomic_savez, atomic_write_json, load_npz, read_json_object
 from spikeport.models.spec import Network, load_spec, save_spec
 from spikeport.models.weights import check_weights
 
@@ -48,11 +47,8 @@ def read_classes(folder: str | Path) -> list[str] | None:
     path = Path(folder) / CLASSES
     if not path.is_file():
         return None
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
-    classes = data.get("classes") if isinstance(data, dict) else None
+    data = read_json_object(path, "class list")   # checked: an object, UTF-8, no NaN
+    classes = data.get("classes")
     if (not isinstance(classes, list) or not classes
             or not all(isinstance(c, str) for c in classes) or len(set(classes)) != len(classes)):
         raise DataError(f"{path}: classes = {str(classes)[:60]}; allowed: a non-empty list of "
@@ -87,9 +83,29 @@ def is_artefact(path: str | Path) -> bool:
 
 
 def save_artefact(art: Artefact, path: str | Path) -> None:
-    """Write the weights first, then the spec and metrics (each atomically)."""
+    """Write the artefact as one commit: weights, spec and metrics go into a temporary sibling
+    folder (each file fsynced), which then replaces ``path`` whole — a kill leaves the previous
+    artefact or the new one, never a mix (other files in ``path`` are carried over)."""
+    import shutil
+
+    from spikeport.io import atomic_replace_dir, temporary_dir
+
     path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
+    tmp = temporary_dir(path)
+    tmp.mkdir()
+    if path.is_dir():
+        for entry in path.iterdir():
+            if entry.name in (SPEC, WEIGHTS, METRICS) or entry.name.endswith(".tmp"):
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.copytree(entry, tmp / entry.name, symlinks=True)
+            else:
+                shutil.copy2(entry, tmp / entry.name, follow_symlinks=False)
+    _write_artefact(art, tmp)
+    atomic_replace_dir(tmp, path)
+
+
+def _write_artefact(art: Artefact, path: Path) -> None:
     arrays = {name: np.asarray(w, dtype=np.float64) for name, w in art.weights.items()}
     arrays.update({THRESHOLD_PREFIX + name: np.asarray(t, dtype=np.float64)
                    for name, t in art.thresholds.items()})
@@ -112,23 +128,45 @@ def load_artefact(path: str | Path) -> Artefact:
     for proj in net.projections:
         if proj.name not in arrays:
             raise SpecError(f"{path / WEIGHTS}: no weights for projection '{proj.name}'")
-        weights[proj.name] = check_weights(net, proj, arrays[proj.name], str(path / WEIGHTS))
+        w = check_weights(net, proj, arrays[proj.name], str(path / WEIGHTS))
+        if proj.learning is not None and w.size and (w.min() < proj.w_min or
+                                                     w.max() > proj.w_max):
+            bad = w.min() if w.min() < proj.w_min else w.max()
+            raise DataError(f"{path / WEIGHTS}: projection '{proj.name}' has weight {bad:.6g}; "
+                            f"allowed: [{proj.w_min}, {proj.w_max}] (its w_min, w_max: learning "
+                            "clips to them)")
+        weights[proj.name] = w
     for pop in net.populations:
         key = THRESHOLD_PREFIX + pop.name
         if key in arrays:
             t = np.asarray(arrays[key], dtype=np.float64)
-            if t.shape not in ((), (pop.n,)) or not np.all(np.isfinite(t)):
-                raise DataError(f"{path / WEIGHTS}: {key} has shape {t.shape}; allowed: () or "
-                                f"({pop.n},) finite values")
+            raw = np.asarray(arrays[key])
+            if raw.dtype.kind not in "iuf" or t.shape not in ((), (pop.n,)) \
+                    or not np.all(np.isfinite(t)) or not np.all(t > 0):
+                raise DataError(f"{path / WEIGHTS}: {key} is {raw.dtype} {t.shape}; allowed: "
+                                f"shape () or ({pop.n},), finite real values > 0 (a "
+                                "threshold)")
             thresholds[pop.name] = t
-    metrics = {}
-    if (path / METRICS).is_file():
-        try:
-            metrics = json.loads((path / METRICS).read_text())
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path / METRICS}: not valid JSON ({exc.msg} at line "
-                            f"{exc.lineno})") from None
+    metrics = read_metrics(path / METRICS) if (path / METRICS).exists() else {}
     return Artefact(net, weights, thresholds, metrics, path, read_classes(path))
+
+
+def read_metrics(path: str | Path) -> dict:
+    """An artefact's ``metrics.json``: a JSON object whose ``epochs`` (if any) is a list of
+    objects with accuracies in [0, 1]; a one-line DataError otherwise."""
+    m = read_json_object(path, "training metrics")
+    epochs = m.get("epochs", [])
+    if not isinstance(epochs, list):
+        raise DataError(f"{path}: epochs = {type(epochs).__name__}; allowed: a list of rows")
+    for i, row in enumerate(epochs):
+        if not isinstance(row, dict):
+            raise DataError(f"{path}: epochs[{i}] is {type(row).__name__}; allowed: an object")
+        for k, v in row.items():
+            if k.endswith("accuracy") and v is not None and (
+                    isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1):
+                raise DataError(f"{path}: epochs[{i}].{k} = {v!r} is invalid; allowed: an "
+                                "accuracy in [0, 1]")
+    return m
 
 
 def load_source(source: str | Path) -> Artefact:

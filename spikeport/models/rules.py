@@ -240,6 +240,6 @@ def rule_from_dict(data, where: str):
         raise SpecError(f"{where}: a learning rule needs a 'rule' key, one of {', '.join(RULES)}")
     body = dict(data)
     tag = body.pop("rule")
-    if tag not in RULES:
+    if not isinstance(tag, str) or tag not in RULES:
         raise fail(where, "rule", tag, "one of " + ", ".join(RULES))
     return from_dict(RULES[tag], body, where)

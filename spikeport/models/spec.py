@@ -468,6 +468,23 @@ def validate(net: Network) -> None:
     check_choice(f"{where}.between_samples", "mode", b.mode, ("reset", "rest"))
     check_int(f"{where}.between_samples", "rest_steps", b.rest_steps, 0)
     net.layer_order()
+    check_size(net)
+
+
+#: bytes per synapse the backends hold at least: float64 weights and a bool connectivity mask
+BYTES_PER_SYNAPSE = 9
+
+
+def check_size(net: Network) -> None:
+    """Refuse, before anything is allocated, a network whose weight matrices and one sample's
+    spikes (a bool per neuron and step) alone need more memory than this machine has."""
+    from spikeport.io import check_memory
+
+    synapses = sum(net.size(p.pre) * net.size(p.post) for p in net.projections)
+    neurons = sum(p.n for p in net.inputs + net.populations)
+    check_memory(synapses * BYTES_PER_SYNAPSE + neurons * net.steps_per_sample,
+                 f"network '{net.name}': {synapses:,} synapses and {neurons:,} neurons over "
+                 f"{net.steps_per_sample:,} steps", SpecError)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -515,7 +532,9 @@ def save_spec(net: Network, path: str | Path) -> None:
 
 
 def spec_from_yaml(text: str, where: str = "<string>") -> Network:
-    data = yaml.safe_load(text)
+    from spikeport.io import parse_yaml
+
+    data = parse_yaml(text, where)
     return _network_from_dict(data, where)
 
 

@@ -43,8 +43,10 @@ def check_weights(net: Network, proj: Projection, w: np.ndarray, source: str = "
     if w.shape != (n_pre, n_post):
         raise SpecError(f"projection '{proj.name}': weights shape {tuple(w.shape)}{origin} does "
                         f"not match (n_pre={n_pre}, n_post={n_post})")
-    if not np.issubdtype(w.dtype, np.number) or not np.all(np.isfinite(w)):
-        raise SpecError(f"projection '{proj.name}': weights{origin} must be finite numbers")
+    if not (np.issubdtype(w.dtype, np.integer) or np.issubdtype(w.dtype, np.floating)) \
+            or not np.all(np.isfinite(w)):
+        raise SpecError(f"projection '{proj.name}': weights{origin} must be finite real numbers "
+                        f"(got {w.dtype})")
     if proj.sign_mode == "excitatory" and np.any(w < 0):
         raise SpecError(f"projection '{proj.name}': weights{origin} has negative values "
                         f"(min {w.min():.4g}) but sign_mode is excitatory")

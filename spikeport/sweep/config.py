@@ -48,6 +48,8 @@ from pathlib import Path
 from spikeport.errors import SpecError
 
 SCHEMA = "spikeport-sweep/1"
+#: most jobs one sweep file may plan (each is a whole training): more is a typo or a hang
+MAX_JOBS = 10_000
 JOB_SCHEMA = "spikeport-sweep-job/1"
 BACKENDS = ("brian2", "lava", "emulator")
 FIXED_POINT_BACKENDS = ("lava", "emulator")
@@ -280,6 +282,10 @@ def _points(data: dict, params: dict, where: str,
             if not isinstance(values, list) or not values:
                 raise _fail(where, f"grid.{name}", values, "a non-empty list of values")
             used[name] = _param(params, name, where, "grid", top)
+        size = math.prod(len(v) for v in grid.values())
+        if size > MAX_JOBS:
+            raise _fail(where, "grid", f"{size:,} points",
+                        f"at most {MAX_JOBS:,} points (split it into several sweep files)")
         combos = itertools.product(*grid.values())
         return used, [dict(zip(grid, c)) for c in combos]
     if not isinstance(points, list) or not points:
@@ -422,6 +428,9 @@ def load_sweep(path: str | Path) -> Sweep:
                             "the seeds also set (seed_fields); sweep it through 'seeds'")
 
     jobs, seen = [], {}
+    if len(points) * len(seeds) > MAX_JOBS:
+        raise _fail(where, "points", f"{len(points):,} points x {len(seeds)} seeds",
+                    f"at most {MAX_JOBS:,} jobs (split it into several sweep files)")
     for pt in points:
         tree = copy.deepcopy(base_tree)
         label = _point_label(pt)

@@ -53,6 +53,7 @@ POINTS = "points"
 PLAN = "sweep.json"
 LOG = "run.log"
 GRACE_S = 30.0
+WATCHDOG_S = 0.2      # how often a pool worker checks that the sweep driver still runs
 JOBQUEUE = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster",
             "lsf": "LSFCluster", "htcondor": "HTCondorCluster", "moab": "MoabCluster",
             "oar": "OARCluster"}
@@ -68,9 +69,11 @@ def result_path(out: Path, job_id: str) -> Path:
 
 def read_result(path: Path) -> dict | None:
     """A result file, or None if absent or unreadable (then the job runs again)."""
+    from spikeport.io import read_json
+
     try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError):
+        data = read_json(path, "sweep result")
+    except (OSError, DataError):
         return None
     return data if isinstance(data, dict) and data.get("schema") == RESULT_SCHEMA else None
 
@@ -109,11 +112,29 @@ def _on_term(signum, frame):
     raise SystemExit(128 + signum)
 
 
-def _worker_init() -> None:
+def _worker_init(driver: int | None = None) -> None:
     """Pool workers turn SIGTERM into SystemExit, so a job stopped by the driver unwinds
     (a Lava child process is killed and its shared memory freed on the way) and the worker
-    exits quietly."""
+    exits quietly. A worker also stops when the driver dies, even by SIGKILL: a watchdog thread
+    sees its parent change and sends SIGTERM to the worker's main thread (a process-wide signal
+    could land on another thread and leave the main one blocked on the job queue), then exits
+    outright if the job has not unwound within a grace period. The multiprocessing resource
+    tracker exits once the last worker has."""
+    import threading
+
     signal.signal(signal.SIGTERM, _on_term)
+    if driver is None:
+        return
+    main_ident = threading.main_thread().ident
+
+    def watch():
+        while os.getppid() == driver:
+            time.sleep(WATCHDOG_S)
+        signal.pthread_kill(main_ident, signal.SIGTERM)
+        time.sleep(GRACE_S)
+        os._exit(128 + signal.SIGTERM)
+
+    threading.Thread(target=watch, name="spikeport-driver-watchdog", daemon=True).start()
 
 
 def local_results(jobs: list[Job], workers: int, timeout: float):
@@ -127,7 +148,7 @@ def local_results(jobs: list[Job], workers: int, timeout: float):
 
     def new_pool():
         return ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                                   initializer=_worker_init)
+                                   initializer=_worker_init, initargs=(os.getpid(),))
 
     pool = new_pool()
     inflight: dict = {}

@@ -55,16 +55,21 @@ def _pool(values: list) -> dict:
 
 def load_results(out: str | Path) -> tuple[dict, dict]:
     """(plan from ``sweep.json``, job id -> result) for the jobs of the plan."""
+    from spikeport.io import read_json_object
+
     out = Path(out)
-    try:
-        plan = json.loads((out / PLAN).read_text())
-    except FileNotFoundError:
+    if not (out / PLAN).exists():
         raise DataError(f"{out}: no {PLAN} (not a sweep results folder; `spikeport sweep FILE "
-                        "-o DIR` writes one)") from None
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{out / PLAN}: not valid JSON ({exc.msg})") from None
+                        "-o DIR` writes one)")
+    plan = read_json_object(out / PLAN, "sweep plan")
+    jobs = plan.get("jobs", [])
+    if not isinstance(jobs, list) or not all(
+            isinstance(j, dict) and isinstance(j.get("id"), str) and
+            isinstance(j.get("params"), dict) for j in jobs):
+        raise DataError(f"{out / PLAN}: jobs must be a list of objects with an id (a string) "
+                        "and params (an object)")
     results = {}
-    for job in plan.get("jobs", []):
+    for job in jobs:
         res = read_result(result_path(out, job["id"]))
         if res is not None:
             results[job["id"]] = res

@@ -22,7 +22,6 @@ Lava runs go through a subprocess with a timeout (Lava can hang and leak shared 
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -37,7 +36,14 @@ from spikeport.converters.run_folder import (
     load_fixed,
 )
 from spikeport.errors import DataError
-from spikeport.io import atomic_savez, atomic_write_json, atomic_write_text
+from spikeport.io import (
+    atomic_replace_dir,
+    atomic_savez,
+    atomic_write_json,
+    atomic_write_text,
+    commit_point,
+    temporary_dir,
+)
 from spikeport.models.artefact import is_artefact, load_artefact, read_classes
 from spikeport.models.spec import load_spec
 from spikeport.paths import relative_paths
@@ -76,10 +82,11 @@ def run_fixed(out: str | Path, learn: bool = False, samples: int | None = 100,
 
     runner = _fixed_backend(backend, timeout)
     out = Path(out)
+    command = "spikeport run" + (" --learn" if learn else "")
     sub = FIXED
     if use_learned:
         sub = find_learned(out, backend, None if use_learned is True else use_learned)
-    fixed = load_fixed(out, sub)
+    fixed = load_fixed(out, sub, allow=command)
     net = load_spec(out / "spec.yaml")
     split = split or ("train" if learn else "test")
     if batch is None:
@@ -114,21 +121,19 @@ def run_fixed(out: str | Path, learn: bool = False, samples: int | None = 100,
     arrays.update({f"input/{k}": v for k, v in batch.inputs.items()})
     arrays["labels"] = batch.labels
     arrays["sample_ids"] = batch.sample_ids
-    if learn:
-        arrays.update({f"weights/{k}": v for k, v in result.weights.items()})
-        learned = fixed.with_learned(weights=result.weights, thresholds=result.thresholds)
-        name = learned_name(backend)
-        tmp_dir = out / (name + ".tmp")
-        if tmp_dir.exists():
-            shutil.rmtree(tmp_dir)
-        learned.save(tmp_dir)
-        if (out / name).exists():
-            shutil.rmtree(out / name)
-        tmp_dir.rename(out / name)
-        summary["learned_network"] = str(out / name)
-    atomic_savez(out / f"{backend}_{mode}.npz", **arrays)
-    atomic_write_json(out / f"{backend}_{mode}.json", relative_paths(summary, out))
-    atomic_write_text(out / f"{backend}_{mode}.md", format_run(relative_paths(summary, out)) + "\n")
+    with commit_point(out, command):    # one commit for the summary, spikes and network
+        if learn:
+            arrays.update({f"weights/{k}": v for k, v in result.weights.items()})
+            learned = fixed.with_learned(weights=result.weights, thresholds=result.thresholds)
+            name = learned_name(backend)
+            tmp_dir = temporary_dir(out / name)
+            learned.save(tmp_dir)
+            atomic_replace_dir(tmp_dir, out / name)
+            summary["learned_network"] = str(out / name)
+        atomic_savez(out / f"{backend}_{mode}.npz", **arrays)
+        atomic_write_json(out / f"{backend}_{mode}.json", relative_paths(summary, out))
+        atomic_write_text(out / f"{backend}_{mode}.md",
+                          format_run(relative_paths(summary, out)) + "\n")
     summary["_result"] = result
     return summary
 

@@ -3,10 +3,10 @@ backprop baselines), and optionally ask SANA-FE for a second opinion on the same
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from spikeport.errors import DataError, SpecError, SpikeportError
+from spikeport.flow.summary import read_run_summary
 from spikeport.hw_profiles.energy import (
     PHASES,
     RUN_BACKENDS,
@@ -18,6 +18,8 @@ from spikeport.hw_profiles.energy import (
 from spikeport.hw_profiles.energy_report import format_energy, plot_energy
 from spikeport.hw_profiles.mapping import load_network
 from spikeport.hw_profiles.profile import Profile, load_profile
+from spikeport.io import check_complete, read_json_object
+from spikeport.paths import relative_paths
 
 
 def run_energy(out, profiles=("loihi1", "loihi2"), *, second_opinion: str | None = None,
@@ -72,18 +74,15 @@ def _run_summaries(run_dir: Path, backend: str | None) -> dict:
     if backend is not None and backend not in RUN_BACKENDS:
         raise DataError(f"backend = {backend!r} is invalid; allowed: "
                         f"{', '.join(RUN_BACKENDS)}")
+    check_complete(run_dir)
     out = {}
     for phase, mode in PHASES.items():
         for b in ((backend,) if backend else RUN_BACKENDS):
             path = run_dir / f"{b}_{mode}.json"
             if not path.is_file():
                 continue
-            try:
-                summary = json.loads(path.read_text())
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}: not valid JSON ({exc})") from None
-            if not isinstance(summary, dict) or "ops" not in summary:
-                raise DataError(f"{path}: no 'ops' (op counts); rerun `spikeport run`")
+            summary = read_run_summary(path)
+            summary["ops"] = summary["ops"].to_json()
             out[phase] = (b, summary)
             break
     if not out:
@@ -225,25 +224,33 @@ def training_curve(run_dir) -> dict | None:
     artefact that was never trained (no epochs) has no curve: None."""
     run_dir = Path(run_dir)
     cands = [run_dir / "artefact" / "metrics.json"]
-    try:
-        src = json.loads((run_dir / "quantization.json").read_text()).get("source")
+    q = run_dir / "quantization.json"
+    if q.is_file():
+        src = read_json_object(q, "quantization report").get("source")
         if isinstance(src, str):
             cands.append(Path(src) / "metrics.json")
-    except (OSError, json.JSONDecodeError, AttributeError):
-        pass
     cands.append(run_dir / "metrics.json")
     path = next((c for c in cands if c.is_file()), None)
     if path is None:
         return None
-    try:
-        m = json.loads(path.read_text())
-        if isinstance(m, dict) and not m.get("epochs"):
-            return None
-        val = [row["val_accuracy"] for row in m["epochs"]]
-        n = int(m["splits"]["train"])
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise DataError(f"{path}: not a training metrics file ({type(exc).__name__}: {exc})") \
-            from None
+    m = read_json_object(path, "training metrics")
+    epochs = m.get("epochs")
+    if not epochs:
+        return None
+    if not isinstance(epochs, list):
+        raise DataError(f"{path}: epochs = {type(epochs).__name__}; allowed: a list of rows")
+    val = []
+    for i, row in enumerate(epochs):
+        v = row.get("val_accuracy") if isinstance(row, dict) else None
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1:
+            raise DataError(f"{path}: epochs[{i}].val_accuracy = {v!r} is invalid; allowed: "
+                            "an accuracy in [0, 1]")
+        val.append(float(v))
+    splits = m.get("splits")
+    n = splits.get("train") if isinstance(splits, dict) else None
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise DataError(f"{path}: splits.train = {n!r} is invalid; allowed: integers >= 1 "
+                        "(the training split's size)")
     return {"val": val, "epoch_samples": n, "epochs_trained": len(val) - 1,
             "source": str(path), "dataset": m.get("dataset"), "data_dir": m.get("data_dir")}
 
@@ -276,8 +283,7 @@ def write_energy(run_dir, profiles=("loihi1", "loihi2"), **kwargs) -> dict:
              "png": run_dir / "energy.png"}
     report["files"] = {k: str(v) for k, v in files.items()}
     atomic_write_bytes(files["png"], plot_energy(report))
-    from spikeport.paths import relative_paths  # reports carry no absolute paths
-
+    # reports carry no absolute paths (issue 23)
     atomic_write_json(files["json"], relative_paths(report, run_dir))
     atomic_write_text(files["md"], format_energy(relative_paths(report, run_dir)) + "\n")
     return report
