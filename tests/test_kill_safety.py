@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -300,3 +301,54 @@ def _wait_gone(pids: set[int], timeout: float) -> list[str]:
         if not alive or time.monotonic() > deadline:
             return alive
         time.sleep(0.2)
+
+
+def _training_state(out: Path) -> dict:
+    """What a training must reproduce bit for bit: the best and the last epoch's weights and
+    thresholds, and each epoch's scores (timings measure the machine)."""
+    state = {}
+    for sub in ("", "last"):
+        d = out / sub
+        if (d / "weights.npz").is_file():
+            with np.load(d / "weights.npz") as z:
+                state[f"{sub}/weights"] = {k: z[k].tobytes() for k in z.files}
+        if (d / "metrics.json").is_file():
+            m = json.loads((d / "metrics.json").read_text())
+            state[f"{sub}/epochs"] = [{k: v for k, v in r.items() if "time" not in k
+                                       and "per_s" not in k} for r in m.get("epochs", [])]
+            state[f"{sub}/best"] = m.get("best_epoch")
+    return state
+
+
+def test_train_survives_kills(spec, tmp_path):
+    """`train` killed inside each of its writes (and at seeded random moments), then resumed:
+    the same bits as the uninterrupted training, no temporaries left."""
+    argv = ["--epochs", "2", "--train-samples", "12", "--eval-samples", "6", "--target",
+            "numpy", "--no-progress"]
+    ref = tmp_path / "ref"
+    in_process("train", spec, "-o", ref, *argv)
+    reference = _training_state(ref)
+    out = tmp_path / "out"
+    kills = 0
+    for n in range(1, 80):
+        proc = spikeport("train", spec, "-o", out, *argv,
+                         env={"SPIKEPORT_TEST_KILL_WRITE": str(n)})
+        _, err = proc.communicate(timeout=300)
+        if proc.returncode == 0:
+            break
+        assert proc.returncode == -signal.SIGKILL, err.decode()[-2000:]
+        kills += 1
+        in_process("train", spec, "-o", out, *argv)          # resume
+        assert _training_state(out) == reference, f"write {n}"
+        assert not leftovers(out), f"write {n}"
+        shutil.rmtree(out)
+    assert kills >= 8, kills      # epoch 0's and two epochs' commits were all hit
+    rng = random.Random(5)
+    for i in range(2):
+        proc = spikeport("train", spec, "-o", out, *argv)
+        time.sleep(rng.uniform(1.0, 6.0))
+        proc.send_signal(signal.SIGKILL if i == 0 else signal.SIGTERM)
+        proc.communicate(timeout=300)
+        in_process("train", spec, "-o", out, *argv)
+        assert _training_state(out) == reference and not leftovers(out), f"random kill {i}"
+        shutil.rmtree(out)

@@ -151,8 +151,8 @@ class Brian2Learner:
         self.out, self.metrics, self.dataset = out, metrics, dataset
         self.target, self.eta_decay, self.relay = target, eta_decay, relay
         self.copies, self.progress = copies, progress
-        self._best = None if art.metrics.get("best_epoch") is None or not is_artefact(out) \
-            else _best_of(out)
+        # resuming: OUT holds the best network so far (written before OUT/last, never behind it)
+        self._best = _best_of(out) if art.metrics.get("epochs") and is_artefact(out) else None
 
     def learn(self, split: Split, epoch: int) -> dict:
         from spikeport.backends.brian2.sim import simulate
@@ -184,12 +184,14 @@ class Brian2Learner:
         best = best_epoch(history)
         self.metrics["best_epoch"] = best
         self.metrics["last_epoch"] = history[-1]["epoch"]
-        last = Artefact(self.net, self.weights, self.thresholds, self.metrics)
-        save_artefact(last, self.out / LAST)
         if best == history[-1]["epoch"] or self._best is None:
             self._best = ({k: v.copy() for k, v in self.weights.items()},
                           {k: np.asarray(v).copy() for k, v in (self.thresholds or {}).items()})
+        # the best first, then the last: killed between the two, a resume redoes the epoch
+        # from the previous last state and reaches the same bits (the best can only be ahead)
         save_artefact(Artefact(self.net, *self._best, self.metrics), self.out)
+        save_artefact(Artefact(self.net, self.weights, self.thresholds, self.metrics),
+                      self.out / LAST)
 
 
 LAST = "last"   # OUT/last: the last epoch's artefact, beside the best one in OUT

@@ -17,7 +17,6 @@ The output is a run directory that ``spikeport run``/``energy``/``compare`` take
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from pathlib import Path
@@ -30,6 +29,7 @@ from spikeport.errors import DataError
 from spikeport.flow.batch import Split
 from spikeport.flow.fixed import FixedNetwork
 from spikeport.io import atomic_write_json
+from spikeport.models.artefact import read_metrics
 from spikeport.models.inputs import default_dataset, encode_batch, load_split
 from spikeport.models.readout import predict
 from spikeport.models.spec import load_spec
@@ -54,7 +54,7 @@ def train_fixed(source: str | Path, out: str | Path, dataset: str | None = None,
     state = FIXED_LAST if (out / FIXED_LAST / "network.json").is_file() else FIXED
     inner = out / state / "metrics.json"
     if resume and inner.is_file() and (out / state / "network.json").is_file():
-        metrics = json.loads(inner.read_text())
+        metrics = read_metrics(inner)
         if metrics.get("backend") not in backend_names("fixed"):
             raise DataError(f"{out}: holds a {metrics.get('backend', 'brian2')} training, not a "
                             "fixed-point one; choose another -o or --restart")
@@ -101,7 +101,8 @@ class FixedLearner:
         self.last = None                 # the last learning run's RunResult
         # the best-validation network so far (a resumed training reads it back from OUT/fixed)
         self._best = (FixedNetwork.load(out / FIXED) if out is not None and metrics
-                      and metrics.get("best_epoch") is not None else None)
+                      and metrics.get("epochs") and (out / FIXED / "metrics.json").is_file()
+                      else None)
         self._encoded: dict = {}         # evaluation split -> its Batch (the spec's seed)
 
     def learn(self, split: Split, epoch: int) -> dict:
@@ -132,10 +133,11 @@ class FixedLearner:
         best = best_epoch(history)
         self.metrics["best_epoch"] = best
         self.metrics["last_epoch"] = history[-1]["epoch"]
-        _save(self.out, self.fixed, self.metrics, FIXED_LAST)
         if best == history[-1]["epoch"] or self._best is None:
             self._best = self.fixed
+        # the best first, then the last (see the Brian2 learner: a resume redoes the epoch)
         _save(self.out, self._best, self.metrics, FIXED)
+        _save(self.out, self.fixed, self.metrics, FIXED_LAST)
 
 
 def evaluate_fixed(net, fixed, batch, backend=None) -> dict:
