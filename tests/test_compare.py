@@ -264,14 +264,21 @@ def test_bad_arguments_exit_2_with_one_line(spec, tmp_path, capsys, extra, needl
     assert not (tmp_path / "out").exists()  # refused before anything is written
 
 
-def test_emulator_backend_refused_when_missing(spec, tmp_path, capsys, monkeypatch):
-    import spikeport.backends.emulator as emulator
+def test_a_backend_that_cannot_load_is_refused_before_any_run(spec, tmp_path, capsys,
+                                                              monkeypatch):
+    """The registry names the backend and why it cannot load (a stand-in module without the
+    backend class), as one line, before a single Brian2 run."""
+    import sys
+    import types
 
-    monkeypatch.delattr(emulator, "run_emulator", raising=False)
+    monkeypatch.setitem(sys.modules, "spikeport.backends.emulator.backend",
+                        types.ModuleType("spikeport.backends.emulator.backend"))
     code, _, err = cli(capsys, "compare", spec, "-o", tmp_path / "o", "--backend", "emulator",
                        "--no-progress")
-    assert code == 2 and len(err.strip().splitlines()) == 1
-    assert "spikeport.backends.emulator.run_emulator is missing); use --backend lava" in err
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "backend 'emulator' (spikeport.backends.emulator.backend:EmulatorBackend) cannot " \
+           "be loaded here: AttributeError" in err
+    assert not (tmp_path / "o" / "compare.json").exists()
 
 
 # ------------------------------------------------------------------------- end to end (Lava)
