@@ -18,6 +18,8 @@ import sys
 import textwrap
 
 from spikeport import __version__
+from spikeport.data.base import repo_root
+from spikeport.lava_processes.install import INSTALL_COMMAND, lava_status, smoke_import
 
 SUPPORTED_PYTHONS = ((3, 11), (3, 12), (3, 13))
 
@@ -67,7 +69,6 @@ def check_packages() -> list[dict]:
 
 
 def check_lava() -> dict:
-    from spikeport.lava_processes.install import INSTALL_COMMAND, lava_status, smoke_import
 
     st = lava_status()
     st["install_command"] = INSTALL_COMMAND
@@ -91,7 +92,6 @@ def check_cython(timeout: float = 300) -> dict:
 
 
 def check_data() -> list[dict]:
-    from spikeport.data.base import repo_root
 
     rows = []
     for name, env, sub in DATA_FOLDERS:

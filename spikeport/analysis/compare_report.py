@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from spikeport.analysis import plots
+from spikeport.analysis.neurobench import format_neurobench
 from spikeport.io import atomic_savez
 
 BACKENDS = ("float", "quantized", "fixed")
@@ -151,7 +153,6 @@ def format_compare(r: dict) -> str:
             lines.append(f"| `{g['gate']}` | {g['metric']} | {_f(g['value'], '.4f')} | "
                          f"{'pass' if g['passed'] else '**FAIL**'} |")
     if r.get("neurobench"):
-        from spikeport.analysis.neurobench import format_neurobench
 
         lines += ["", "## NeuroBench metrics (fixed-point inference)", "",
                   format_neurobench(r["neurobench"])]
@@ -230,7 +231,6 @@ def _write_arrays(out: Path, test, train, infer_recs, learn_runs) -> None:
 
 
 def _plots(out: Path, report, net, test, train, infer_recs, learn_runs, opts) -> None:
-    from spikeport.analysis import plots
 
     k = opts.raster_sample
     name = report["backend"]

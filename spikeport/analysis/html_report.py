@@ -20,7 +20,9 @@ import json
 import re
 from pathlib import Path
 
+from spikeport.analysis.neurobench import format_neurobench
 from spikeport.errors import DataError
+from spikeport.io import atomic_write_text
 from spikeport.paths import relative_paths, relative_text
 
 # Markdown reports in the order they appear (the title, the file)
@@ -234,7 +236,6 @@ def build_report(run: str | Path) -> str:
             sections.append((f"Run: {name[:-5]}", md_path.name, markdown_to_html(
                 relative_text(md_path.read_text(), run), run, used)))
         elif s and s.get("neurobench"):
-            from spikeport.analysis.neurobench import format_neurobench
 
             md = relative_text(format_neurobench(relative_paths(s["neurobench"], run)), run)
             sections.append((f"NeuroBench metrics: {name[:-5]}", name,
@@ -271,7 +272,6 @@ def build_report(run: str | Path) -> str:
 
 def write_report(run: str | Path, out: str | Path | None = None) -> Path:
     """Write the page (default ``RUN/report.html``) atomically; return its path."""
-    from spikeport.io import atomic_write_text
 
     run = Path(run)
     path = Path(out) if out else run / "report.html"

@@ -54,7 +54,10 @@ from pathlib import Path
 
 import numpy as np
 
+from spikeport.flow.fixed import FixedNetwork
+from spikeport.io import load_npz
 from spikeport.kernels.dense import SignMode, as_sign_mode, quantize_dense_weights
+from spikeport.kernels.lif import lif_init_state, lif_step
 
 NEUROBENCH_VERSION = "2.3.0"
 REPLAY_CHUNK = 200  # samples replayed at once for MembraneUpdates
@@ -122,7 +125,6 @@ def _a_in(fixed, spikes_all: dict, pop_name: str, n_samples: int, steps: int) ->
 
 def membrane_updates(fixed, spikes: dict, inputs: dict) -> tuple[float | None, str | None]:
     """Per-sample membrane updates, or (None, why) when the run cannot be replayed exactly."""
-    from spikeport.kernels.lif import lif_init_state, lif_step
 
     first = next(iter(inputs.values()))
     n_samples, steps = first.shape[:2]
@@ -217,8 +219,6 @@ def syn_ops_from_counters(ops: dict) -> int:
 
 def from_run(run: str | Path, backend: str, mode: str = "infer", learned: bool | None = None):
     """NeuroBench block of a run folder's ``{backend}_{mode}.npz/.json``."""
-    from spikeport.flow.fixed import FixedNetwork
-    from spikeport.io import load_npz
 
     run = Path(run)
     summary = json.loads((run / f"{backend}_{mode}.json").read_text())

@@ -34,6 +34,7 @@ from dataclasses import replace
 import numpy as np
 
 from spikeport import seeds
+from spikeport.backends.base import get_backend
 from spikeport.continual.protocol import (
     CONTINUAL_KEY,
     ProtocolConfig,
@@ -43,6 +44,7 @@ from spikeport.continual.protocol import (
 )
 from spikeport.errors import SpecError
 from spikeport.flow.batch import Split
+from spikeport.hw_profiles.profile import load_profile
 from spikeport.models.rules import NACA, SBP, SupervisedSTDP
 from spikeport.models.spec import Network, WeightInit
 
@@ -189,7 +191,6 @@ class ChipLearner(SpikingLearner):
 
     def __init__(self, net: Network, weights: dict, thresholds: dict | None, dataset: str,
                  name: str | None = None, profiles=("loihi1", "loihi2"), options=None):
-        from spikeport.backends.base import get_backend
         from spikeport.converters.quantize import quantize
 
         super().__init__(net, weights, thresholds, dataset, name=name or f"{net.name}_chip")
@@ -221,7 +222,6 @@ class ChipLearner(SpikingLearner):
     def learning_cost(self) -> dict:
         """Op counters of every learning run, summed, and their dynamic energy per profile
         (a range; a profile whose mapper refuses the network says why)."""
-        from spikeport.hw_profiles.profile import load_profile
         from spikeport.sweep.jobs import learning_energy
 
         profs = [{"name": p, "path": str(load_profile(p).path)} for p in self.profiles]

@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from spikeport.backends.brian2.targets import resolve_target
 from spikeport.continual.baselines import (
     ChipLearner,
     MLPLearner,
@@ -40,8 +41,11 @@ from spikeport.continual.baselines import (
 from spikeport.continual.protocol import ProtocolConfig, load_splits, parse_tasks, run_protocol
 from spikeport.continual.report import format_report, plot_matrices, summarize
 from spikeport.errors import SpecError
+from spikeport.io import atomic_write_json, atomic_write_text
 from spikeport.models.rules import NACA, SBP
 from spikeport.models.spec import WeightInit
+from spikeport.paths import relative_paths  # reports carry no absolute paths
+from spikeport.provenance import provenance
 
 METHODS = ("snn", "snn_frozen", "snn_sbp", "snn_chip", "mlp_sgd", "mlp_ewc", "ncm")
 # what `spikeport continual` runs unless told: the fixed-point run is opt-in (slower)
@@ -99,9 +103,7 @@ def run_continual(source, out: str | Path | None = None, tasks: str = "1",
     """Run every method in ``methods`` through one schedule; returns the result dict (also
     written to ``out`` when given). See the module docstring. ``twin_init`` = (low, high):
     uniform initial weights of the twins' hidden projection (default: the spec's own)."""
-    from spikeport.backends.brian2.targets import resolve_target
     from spikeport.models.inputs import default_dataset
-    from spikeport.provenance import provenance
 
     methods = parse_methods(methods)
     net, weights, thresholds = load_network(source, seed)
@@ -190,7 +192,6 @@ def _learner(method, net, weights, thresholds, dataset, target, mlp, cfg, splits
 def write_outputs(result: dict, out: str | Path, trained: dict | None = None) -> dict[str, Path]:
     """``continual.json``, ``continual.md``, ``accuracy_matrix.png`` in ``out`` (atomic), and
     ``networks/<method>/`` for every learner in ``trained`` (name -> spiking learner)."""
-    from spikeport.io import atomic_write_json, atomic_write_text
 
     out = Path(out)
     paths = {"json": out / "continual.json", "markdown": out / "continual.md",
@@ -198,7 +199,6 @@ def write_outputs(result: dict, out: str | Path, trained: dict | None = None) ->
     for name, learner in (trained or {}).items():
         paths[f"network:{name}"] = save_network(learner, out / "networks" / name,
                                                 result["methods"].get(name, {}))
-    from spikeport.paths import relative_paths  # reports carry no absolute paths
 
     atomic_write_json(paths["json"], relative_paths(result, out))
     atomic_write_text(paths["markdown"], format_report(relative_paths(result, out))

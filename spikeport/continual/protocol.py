@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from spikeport import seeds
+from spikeport.data.registry import load_dataset
 from spikeport.errors import DataError, SpecError
 from spikeport.flow.batch import Split
 from spikeport.training.loop import run_epochs
@@ -129,7 +130,6 @@ def parse_tasks(text: str, n_classes: int, seed: int = 0) -> tuple[tuple[int, ..
 
 def load_splits(dataset: str, data_dir: str | None = None) -> Splits:
     """The dataset's fixed train/val/test splits (see :mod:`spikeport.data.registry`)."""
-    from spikeport.data.registry import load_dataset
 
     parts = {}
     n_classes = None

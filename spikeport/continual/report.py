@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from spikeport.continual.protocol import MethodRun
+from spikeport.hw_profiles.ranges import fmt_range
+from spikeport.io import atomic_write_bytes
 
 
 def summarize(run: MethodRun) -> dict:
@@ -115,7 +117,6 @@ def format_costs(methods: dict[str, dict]) -> str:
     (range of the profile's per-op energies; mean over seeds), or the mapper's refusal."""
     lines = ["| method | samples | synaptic ops | synaptic updates | profile | dynamic energy "
              "per sample | not priced |", "|---|---:|---:|---:|---|---:|---|"]
-    from spikeport.hw_profiles.ranges import fmt_range
 
     for name, m in methods.items():
         costs = chip_costs(m)
@@ -214,7 +215,6 @@ def plot_matrices(methods: dict[str, dict], tasks, path: str | Path, key="accura
         fig.suptitle(title, fontsize=11)
     import io
 
-    from spikeport.io import atomic_write_bytes
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)

@@ -71,6 +71,7 @@ from spikeport.errors import BackendError
 from spikeport.flow.plans import DopaminePlan, Rate, RelayPlan, RulePlan, Trace
 from spikeport.kernels.learning import EXPONENT_RANGE, Factor, Product
 from spikeport.kernels.lif import DECAY_UNITY
+from spikeport.kernels.naca import dopamine, modulation
 from spikeport.kernels.relay import GAIN_MANTISSA_MAX, GAIN_SHIFT_MAX, Y_MAX
 from spikeport.kernels.traces import TRACE_MAX
 from spikeport.models.rules import NACA, SBP, STDP, SupervisedSTDP
@@ -371,7 +372,6 @@ def naca_plan(rule: NACA, lsb_per_unit: float, dt: float, sample_steps: int, imp
     ``q`` (n_classes, n_post) int64 (``q[c, j] = round(−m_j(c)·G)``). ``ni``: the rule's NI
     matrix (:func:`spikeport.kernels.naca.rule_ni`). ``t_epoch``: None = one epoch per sample;
     1 = an epoch every step (exact x2; q is nonzero only at the sample's last step)."""
-    from spikeport.kernels.naca import modulation
 
     if rule.post != "none":
         raise BackendError(f"{where}.learning: naca post = {rule.post!r} has no Lava mapping "
@@ -402,7 +402,6 @@ def naca_plan(rule: NACA, lsb_per_unit: float, dt: float, sample_steps: int, imp
                             m, e, shift), f"{where}.learning", max_rel_error)
     labels = np.arange(rule.n_classes)
     levels = np.asarray(ni, dtype=np.float64)
-    from spikeport.kernels.naca import dopamine
     mod = modulation(dopamine(labels, levels, rule.n_classes), rule.lambda_inv, rule.theta_max)
     table = np.clip(np.rint(-mod * gain), -Y_MAX, Y_MAX).astype(np.int64)
     notes = (f"dopamine source: q = round(-m·{gain:.4g}) per class and neuron, sent at the "

@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from spikeport.errors import BackendError, DataError
+from spikeport.flow.fixed import FixedNetwork
 from spikeport.kernels.dense import quantize_dense_weights
 
 NETX_WEIGHT_RANGE = {"excitatory": (0, 255), "inhibitory": (-255, 0), "mixed": (-256, 254)}
@@ -229,7 +230,6 @@ def export_netx(fixed, path: str | Path) -> dict:
 def export_netx_run(run: str | Path, out: str | Path, learned: bool = False) -> dict:
     """``spikeport export-netx RUN -o OUT.h5``: the run's fixed network (``--learned``: the
     one after on-chip learning)."""
-    from spikeport.flow.fixed import FixedNetwork
 
     run = Path(run)
     sub = "fixed_learned" if learned else "fixed"

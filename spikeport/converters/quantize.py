@@ -78,6 +78,7 @@ from spikeport.kernels.homeostasis import (
     COUNT_FRACTION_BITS,
 )
 from spikeport.kernels.lif import BIAS_EXP_RANGE, BIAS_MANT_RANGE, DECAY_UNITY
+from spikeport.kernels.naca import rule_ni
 from spikeport.models.rules import NACA, SBP, STDP, SupervisedSTDP
 from spikeport.models.spec import Network, sbp_source
 from spikeport.models.weights import check_weights, connectivity_mask, sbp_mask
@@ -536,7 +537,6 @@ def quantize(net: Network, weights: dict[str, np.ndarray],
         rule = proj.learning
         if not isinstance(rule, NACA):
             continue
-        from spikeport.kernels.naca import rule_ni
 
         fp = fixed_proj[proj.name]
         fp.rule, fp.dopamine, fp.dopamine_table = naca_plan(

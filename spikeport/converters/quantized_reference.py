@@ -10,6 +10,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from spikeport.errors import BackendError
+from spikeport.flow.fixed import LEARN_RANGE
+from spikeport.kernels.dense import quantize_dense_weights
+from spikeport.kernels.homeostasis import ACC_FRACTION_BITS, COUNT_FRACTION_BITS
+from spikeport.models.rules import SBP, STDP, Homeostasis, SupervisedSTDP
 
 # ---------------------------------------------------------------------------------------------
 # the quantized-parameter reference
@@ -37,10 +41,6 @@ def _spec_tau(tau: float, dt: float) -> float:
 def quantized_reference(net, fixed) -> QuantizedReference:
     """The float spec with the fixed network's rounded constants (see the module docstring)."""
     from spikeport.converters.quantize import realised_tau
-    from spikeport.flow.fixed import LEARN_RANGE
-    from spikeport.kernels.dense import quantize_dense_weights
-    from spikeport.kernels.homeostasis import ACC_FRACTION_BITS, COUNT_FRACTION_BITS
-    from spikeport.models.rules import SBP, STDP, Homeostasis, SupervisedSTDP
     from spikeport.models.spec import sbp_source
 
     dt, T = net.dt, net.sample_steps

@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from spikeport.errors import DataError
+from spikeport.flow.fixed import FixedNetwork
 from spikeport.io import (
     atomic_replace_dir,
     atomic_write_json,
@@ -147,7 +148,6 @@ def load_fixed(out: Path, learned: bool | str = False, allow: str | None = None)
     names (``emulator_learned``, ``lava_learned``, legacy ``fixed_learned``; True: the legacy
     name); refused while a command's interruption marks the folder (unless it is ``allow``,
     rerunning)."""
-    from spikeport.flow.fixed import FixedNetwork
 
     check_complete(out, allow=allow)
     if learned is True:

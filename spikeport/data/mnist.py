@@ -34,6 +34,7 @@ import numpy as np
 
 from spikeport.data.base import Dataset, check_split, default_data_dir, make_dataset, split_slices
 from spikeport.errors import DataError
+from spikeport.io import check_memory, check_regular_file
 
 IMAGES_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions
 LABELS_MAGIC = 2049  # 0x00000801: unsigned bytes, 1 dimension
@@ -50,7 +51,6 @@ MAX_IDX_BYTES = 2 << 30
 def _read_bytes(path: Path) -> bytes:
     """The file's bytes, gunzipped if its name ends in .gz (at most :data:`MAX_IDX_BYTES`, a
     regular file: a FIFO or device is refused before it is opened)."""
-    from spikeport.io import check_memory, check_regular_file
 
     check_regular_file(path, "MNIST IDX file", MAX_IDX_BYTES)
     try:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import inspect
 import os
 
+from spikeport.data import events
 from spikeport.data.base import (  # noqa: F401  (the record, re-exported with its table)
     SPLITS,
     Dataset,
@@ -36,6 +37,9 @@ from spikeport.data.base import (  # noqa: F401  (the record, re-exported with i
     repo_root,
     split_slices,
 )
+from spikeport.data.digits import load_digits
+from spikeport.data.mnist import load_mnist
+from spikeport.data.nettalk import load_nettalk, nettalk_classes
 from spikeport.errors import DataError
 
 DATASETS = ("digits", "mnist", "nettalk", "nmnist", "dvsgesture", "shd")
@@ -46,16 +50,12 @@ N_FEATURES = {"digits": 64, "mnist": 784, "nettalk": 189, "nmnist": 2312, "dvsge
 
 def _loader(name: str):
     if name == "digits":
-        from spikeport.data.digits import load_digits
         return load_digits
     if name == "mnist":
-        from spikeport.data.mnist import load_mnist
         return load_mnist
     if name == "nettalk":
-        from spikeport.data.nettalk import load_nettalk
         return load_nettalk
     if name in ("nmnist", "dvsgesture", "shd"):
-        from spikeport.data import events
         return {"nmnist": events.load_nmnist, "dvsgesture": events.load_dvsgesture,
                 "shd": events.load_shd}[name]
     raise DataError(f"dataset = {name!r}; expected one of {', '.join(DATASETS)}")
@@ -88,7 +88,6 @@ def dataset_classes(name: str, data_dir: str | os.PathLike | None = None) -> lis
     if name in ("digits", "mnist"):
         return [str(i) for i in range(10)]
     if name == "nettalk":
-        from spikeport.data.nettalk import nettalk_classes
 
         return nettalk_classes(data_dir)
     _loader(name)   # an unknown name is an error here too

@@ -18,10 +18,23 @@ import numpy as np
 
 from spikeport.errors import DataError, SpecError
 from spikeport.flow.plans import DopaminePlan, RelayPlan, RulePlan
-from spikeport.io import atomic_savez, atomic_write_json, load_npz, read_json_object
-from spikeport.kernels.dense import SignMode, as_sign_mode
+from spikeport.io import (
+    atomic_savez,
+    atomic_write_json,
+    check_regular_file,
+    load_npz,
+    read_json_object,
+)
+from spikeport.kernels.dense import NUM_WEIGHT_BITS_RANGE, SignMode, as_sign_mode
 from spikeport.kernels.homeostasis import HomeostasisParams
-from spikeport.kernels.lif import VTH_RANGE, LifParams
+from spikeport.kernels.lif import (
+    BIAS_EXP_RANGE,
+    BIAS_MANT_RANGE,
+    DU_RANGE,
+    DV_RANGE,
+    VTH_RANGE,
+    LifParams,
+)
 
 SCHEMA = "spikeport-fixed/1"
 MANT_MAX = 255  # largest 8-bit weight mantissa magnitude
@@ -232,7 +245,6 @@ class FixedNetwork:
 
 
 def _read_network(doc: dict, path: Path, npz: Path) -> "FixedNetwork":
-    from spikeport.io import check_regular_file
 
     f = _Fields(str(path))
     if doc.get("schema") != SCHEMA:
@@ -310,7 +322,6 @@ _POP_KEYS = {"name", "n", "scale", "du", "dv", "vth", "bias_mant", "bias_exp", "
 
 
 def _read_population(f: "_Fields", p, w: str) -> FixedPopulation:
-    from spikeport.kernels.lif import BIAS_EXP_RANGE, BIAS_MANT_RANGE, DU_RANGE, DV_RANGE
 
     f.object(p, w)
     extra = sorted(set(p) - _POP_KEYS)
@@ -352,7 +363,6 @@ def _read_population(f: "_Fields", p, w: str) -> FixedPopulation:
 
 def _read_projection(f: "_Fields", p, i: int, w: str, sizes: dict, lif: dict, arrays: dict,
                      npz: Path) -> FixedProjection:
-    from spikeport.kernels.dense import NUM_WEIGHT_BITS_RANGE
 
     f.object(p, w)
     name = f.str(p, "name", where=w)

@@ -16,6 +16,7 @@ import numpy as np
 
 from spikeport.errors import DataError
 from spikeport.flow.ops import OpCounts
+from spikeport.io import atomic_savez, load_npz
 
 
 @dataclass
@@ -62,7 +63,6 @@ class RunResult:
         """One ``.npz``: arrays under ``spikes/``, ``weights/``, ``thresholds/`` and a
         ``meta_json`` byte array (ops, wall time, steps, learn) — the format a Lava subprocess
         hands its parent."""
-        from spikeport.io import atomic_savez
 
         arrays = {f"spikes/{k}": v for k, v in self.spikes.items()}
         arrays.update({f"weights/{k}": v for k, v in self.weights.items()})
@@ -74,7 +74,6 @@ class RunResult:
 
     @classmethod
     def load(cls, path: str | Path) -> "RunResult":
-        from spikeport.io import load_npz
 
         data = load_npz(Path(path))
         out = {"spikes": {}, "weights": {}, "thresholds": {}}

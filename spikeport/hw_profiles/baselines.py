@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from spikeport import seeds
+from spikeport.data.registry import load_dataset
 from spikeport.errors import DataError, SpecError
 from spikeport.hw_profiles.profile import (
     HERE,
@@ -527,7 +528,6 @@ def mlp_baseline(dataset: str, sizes: tuple[int, int, int], threshold: float, se
                  ) -> dict:
     """Train the m-n-C MLP on ``dataset``'s train split to ``threshold`` validation accuracy
     and price it: per sample, per epoch, to threshold; with the papers' cost metric."""
-    from spikeport.data.registry import load_dataset
 
     tr = load_dataset(dataset, "train", data_dir)
     va = load_dataset(dataset, "val", data_dir)

@@ -63,6 +63,7 @@ import math
 
 from spikeport.errors import BackendError
 from spikeport.flow.ops import OpCounts
+from spikeport.hw_profiles.baselines import ratio
 from spikeport.hw_profiles.mapping import hardware_readiness, load_network, map_network
 from spikeport.hw_profiles.profile import Profile, load_profile
 from spikeport.hw_profiles.ranges import _qr, _src, fmt_range, radd, rmul, rng, rscale  # noqa: F401
@@ -371,7 +372,6 @@ def comparisons(chip: dict, mlp: dict | None, device: dict | None) -> list[dict]
     with ``dynamic_J`` and ``total_J`` per pacing). Pairs: chip dynamic vs backprop compute-only
     (per sample, to threshold); chip total (each pacing) vs the whole-device measurement (per
     sample, to threshold). Ratios are ``baseline ÷ chip`` ranges."""
-    from spikeport.hw_profiles.baselines import ratio
 
     out = []
     end_to_end = ("range ÷ range end to end: baseline.low / chip.high to baseline.high / "

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from spikeport.hw_profiles.baselines import format_ratio
 from spikeport.hw_profiles.energy import epochs_to_threshold
 from spikeport.hw_profiles.ranges import fmt_range, rscale
 
@@ -102,7 +103,6 @@ def _thr_cell(c: dict, key: str, sub: str | None = None) -> str:
 def format_learning(report: dict) -> list[str]:
     """Markdown lines: learning per sample / per epoch / to threshold, the baselines, the
     papers' cost metric and the like-for-like comparisons."""
-    from spikeport.hw_profiles.baselines import format_ratio
 
     lines = []
     chip = {name: e["phases"]["learning"]["learning_costs"]

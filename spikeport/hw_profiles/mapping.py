@@ -56,7 +56,9 @@ from pathlib import Path
 import numpy as np
 
 from spikeport.errors import BackendError, SpecError
+from spikeport.flow.fixed import FixedNetwork
 from spikeport.hw_profiles.profile import Profile, load_profile
+from spikeport.models.rules import EPOCH_PER_SAMPLE, NACA, SBP, SupervisedSTDP
 
 DEFAULT_PLASTIC_BITS = 8
 HOST = "host"
@@ -114,7 +116,6 @@ def load_network(source):
     (``network.json``), a run directory (its ``fixed/``) or a spec YAML."""
     if not isinstance(source, (str, Path)):
         return source
-    from spikeport.flow.fixed import FixedNetwork
     from spikeport.models.spec import load_spec
 
     p = Path(source)
@@ -190,7 +191,6 @@ def _add_relay(g: _Graph, proj_name: str, hidden: str, output: str, fanout: np.n
 
 
 def _graph_from_spec(net, learn: bool) -> _Graph:
-    from spikeport.models.rules import EPOCH_PER_SAMPLE, NACA, SBP, SupervisedSTDP
     from spikeport.models.spec import sbp_source
     from spikeport.models.weights import connectivity_mask, sbp_mask
 

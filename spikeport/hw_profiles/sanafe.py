@@ -41,6 +41,8 @@ from pathlib import Path
 import numpy as np
 
 from spikeport.errors import BackendError, DataError
+from spikeport.flow.fixed import FixedNetwork
+from spikeport.io import atomic_write_json, atomic_write_text, load_npz
 from spikeport.kernels.dense import quantize_dense_weights
 
 CORE_NEURONS = 1024
@@ -95,8 +97,6 @@ def _quiet_stdout():
 
 
 def _load_run(run: Path, backend: str | None):
-    from spikeport.flow.fixed import FixedNetwork
-    from spikeport.io import load_npz
 
     names = [backend] if backend else ["lava", "emulator"]
     for name in names:
@@ -330,7 +330,6 @@ def write_second_opinion(run: str | Path, energy_report: dict, backend: str | No
                          connections: str = "sparse", samples: int | None = None,
                          progress: bool = True) -> dict:
     """Run the replay, write ``RUN/sanafe.json`` and ``RUN/sanafe.md``; return the report."""
-    from spikeport.io import atomic_write_json, atomic_write_text
 
     second = second_opinion(run, backend, connections, samples, progress)
     second["beside_spikeport"] = beside_spikeport(second, energy_report)

@@ -47,6 +47,8 @@ import math
 
 import numpy as np
 
+from spikeport import seeds
+
 NI_DISTRIBUTIONS = ("uniform", "normal", "beta")
 POST_FACTORS = ("none", "trace")
 
@@ -99,7 +101,6 @@ def rule_ni(rule, n_post: int, net_seed: int, proj_name: str) -> np.ndarray:
     """The NI matrix of a NACA rule on projection ``proj_name``: drawn from
     ``rng(net_seed, NACA_NI, name_key(proj_name), rule.seed)``, so every backend builds the
     same matrix from the spec."""
-    from spikeport import seeds
 
     rng = seeds.rng(net_seed, seeds.NACA_NI, seeds.name_key(proj_name), rule.seed)
     return ni_matrix(rule.ni_distribution, rule.n_classes, n_post, rng, rule.ni_mean,

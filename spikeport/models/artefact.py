@@ -20,8 +20,16 @@ from pathlib import Path
 
 import numpy as np
 
+from spikeport.data.registry import dataset_classes
 from spikeport.errors import DataError, SpecError
-from spikeport.io import atomic_savez, atomic_write_json, load_npz, read_json_object
+from spikeport.io import (
+    atomic_replace_dir,
+    atomic_savez,
+    atomic_write_json,
+    load_npz,
+    read_json_object,
+    temporary_dir,
+)
 from spikeport.models.spec import Network, load_spec, save_spec
 from spikeport.models.weights import check_weights
 
@@ -69,7 +77,6 @@ def training_classes(art: Artefact) -> list[str] | None:
     dataset = art.metrics.get("dataset")
     if not dataset:
         return None
-    from spikeport.data.registry import dataset_classes
 
     try:
         return dataset_classes(dataset, art.metrics.get("data_dir"))
@@ -88,7 +95,6 @@ def save_artefact(art: Artefact, path: str | Path) -> None:
     artefact or the new one, never a mix (other files in ``path`` are carried over)."""
     import shutil
 
-    from spikeport.io import atomic_replace_dir, temporary_dir
 
     path = Path(path)
     tmp = temporary_dir(path)

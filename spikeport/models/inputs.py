@@ -10,6 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
+from spikeport.data.base import class_names, map_classes
+from spikeport.data.encoders import encode
+from spikeport.data.registry import load_dataset
+from spikeport.data.spikefile import load_spikes
+from spikeport.data.teaching import teaching_spikes
 from spikeport.errors import DataError, SpecError
 from spikeport.flow.batch import Batch, Split
 from spikeport.models.spec import Network
@@ -34,7 +39,6 @@ def encode_batch(net: Network, X: np.ndarray, labels: np.ndarray, sample_ids: np
     """Encode features X (n, n_inputs) in [0, 1] with the spec's encoder and seed (or
     ``seed``, e.g. a per-epoch seed for training)."""
     seed = net.seed if seed is None else seed
-    from spikeport.data.encoders import encode
 
     if len(net.inputs) != 1:
         raise SpecError(f"network '{net.name}': a dataset feeds exactly one input population; "
@@ -55,7 +59,6 @@ def encode_batch(net: Network, X: np.ndarray, labels: np.ndarray, sample_ids: np
 def teacher_batch(net: Network, labels: np.ndarray, sample_ids: np.ndarray,
                   seed: int | None = None) -> np.ndarray | None:
     """The spec's teaching spike trains for these samples (None without a teacher)."""
-    from spikeport.data.teaching import teaching_spikes
 
     t = net.teacher
     if t is None:
@@ -76,11 +79,8 @@ def load_batch(net: Network, dataset: str | None, data_dir: str | None, split: s
     artefact or run folder, named by ``class_source`` in errors): the file's labels are
     re-indexed through it, so a file holding fewer (or other) classes keeps the network's
     indices; a label outside it is a DataError. None: the file's own indices."""
-    from spikeport.data.base import class_names, map_classes
-    from spikeport.data.registry import load_dataset
 
     if spikes_file is not None:
-        from spikeport.data.spikefile import load_spikes
 
         data = load_spikes(spikes_file)
         n = data.spikes.shape[0] if samples is None else min(samples, data.spikes.shape[0])
@@ -157,7 +157,6 @@ def spikes_batch(net: Network, spikes: np.ndarray, labels: np.ndarray, sample_id
 def load_split(net: Network, dataset: str, data_dir: str | None, split: str,
                limit: int | None) -> Split:
     """The first ``limit`` samples (all: None) of a dataset split, as features."""
-    from spikeport.data.registry import load_dataset
 
     ds = load_dataset(dataset, split=split, data_dir=data_dir)
     n = len(ds.y) if limit is None else min(limit, len(ds.y))

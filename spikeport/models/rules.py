@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal, Union
 
 from spikeport.errors import SpecError
+from spikeport.kernels.naca import expectation_slots
 from spikeport.models._fields import (
     check_choice,
     check_finite,
@@ -165,7 +166,6 @@ class NACA:
     t_epoch: int | str = EPOCH_PER_SAMPLE
 
     def validate(self, where: str) -> None:
-        from spikeport.kernels.naca import expectation_slots
 
         check_positive(where, "eta", self.eta)
         check_range(where, "lambda_inv", self.lambda_inv, 0.0, 1.0, lo_open=True)

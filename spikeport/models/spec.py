@@ -26,6 +26,7 @@ from typing import Literal
 import yaml
 
 from spikeport.errors import SpecError
+from spikeport.io import atomic_write_text, check_memory, parse_yaml, read_yaml
 from spikeport.models._fields import (
     check_choice,
     check_finite,
@@ -478,7 +479,6 @@ BYTES_PER_SYNAPSE = 9
 def check_size(net: Network) -> None:
     """Refuse, before anything is allocated, a network whose weight matrices and one sample's
     spikes (a bool per neuron and step) alone need more memory than this machine has."""
-    from spikeport.io import check_memory
 
     synapses = sum(net.size(p.pre) * net.size(p.post) for p in net.projections)
     neurons = sum(p.n for p in net.inputs + net.populations)
@@ -511,7 +511,6 @@ def spec_to_dict(net: Network) -> dict:
 
 def load_spec(path: str | Path) -> Network:
     """Read a spec file. Weight files it names are resolved against its folder later."""
-    from spikeport.io import read_yaml
 
     path = Path(path)
     data = read_yaml(path, "spec")
@@ -527,12 +526,10 @@ def dump_spec(net: Network) -> str:
 
 
 def save_spec(net: Network, path: str | Path) -> None:
-    from spikeport.io import atomic_write_text
     atomic_write_text(Path(path), dump_spec(net))
 
 
 def spec_from_yaml(text: str, where: str = "<string>") -> Network:
-    from spikeport.io import parse_yaml
 
     data = parse_yaml(text, where)
     return _network_from_dict(data, where)

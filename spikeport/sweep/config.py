@@ -45,7 +45,12 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from spikeport.backends.base import get_backend
+from spikeport.data.registry import DATASETS, N_FEATURES
 from spikeport.errors import SpecError
+from spikeport.hw_profiles.profile import load_profile
+from spikeport.io import read_yaml
+from spikeport.models._fields import from_dict
 
 SCHEMA = "spikeport-sweep/1"
 #: most jobs one sweep file may plan (each is a whole training): more is a typo or a hang
@@ -306,7 +311,6 @@ def _point_label(point: dict) -> str:
 
 
 def _profiles(data: dict, where: str, metrics: tuple[str, ...]) -> list[dict]:
-    from spikeport.hw_profiles.profile import load_profile
 
     raw = data.get("energy_profiles")
     if raw is None:
@@ -331,7 +335,6 @@ def _quantize(data: dict, where: str) -> dict:
     from dataclasses import asdict
 
     from spikeport.converters.quantize import QuantizeOptions
-    from spikeport.models._fields import from_dict
 
     raw = data.get("quantize") or {}
     try:
@@ -346,8 +349,6 @@ def _quantize(data: dict, where: str) -> dict:
 def load_sweep(path: str | Path) -> Sweep:
     """Read and validate a sweep file and plan its jobs; every problem is a one-line
     SpecError naming the file, the key, the value and what is allowed."""
-    from spikeport.data.registry import DATASETS, N_FEATURES
-    from spikeport.io import read_yaml
     from spikeport.models.inputs import default_dataset
     from spikeport.models.spec import spec_to_dict
 
@@ -414,7 +415,6 @@ def load_sweep(path: str | Path) -> Sweep:
             raise _fail(where, "out", out, "a folder path (relative to the sweep file)")
         out = (path.parent / out).resolve()
     if backend in FIXED_POINT_BACKENDS:
-        from spikeport.backends.base import get_backend
 
         get_backend(backend)     # not installed here (Lava) or not importable: one line now
 

@@ -44,7 +44,7 @@ from pathlib import Path
 import yaml
 
 from spikeport.errors import BackendError, DataError, SpecError
-from spikeport.io import atomic_write_json, atomic_write_text
+from spikeport.io import atomic_write_json, atomic_write_text, read_json
 from spikeport.sweep.config import Job, Sweep, load_sweep, parse_shard
 from spikeport.sweep.jobs import error_record, execute_job
 
@@ -69,7 +69,6 @@ def result_path(out: Path, job_id: str) -> Path:
 
 def read_result(path: Path) -> dict | None:
     """A result file, or None if absent or unreadable (then the job runs again)."""
-    from spikeport.io import read_json
 
     try:
         data = read_json(path, "sweep result")

@@ -43,7 +43,13 @@ import traceback
 from contextlib import contextmanager
 from pathlib import Path
 
+from spikeport.backends.base import backend_names, get_backend
 from spikeport.errors import BackendError, SpecError
+from spikeport.hw_profiles.energy import phase_energy
+from spikeport.hw_profiles.mapping import map_network
+from spikeport.io import atomic_write_json
+from spikeport.sweep.config import JOB_SCHEMA, point_network
+from spikeport.training.loop import run_epochs
 
 # history fields that depend on the machine, not on the config: kept out of results
 TIMING_KEYS = ("train_time_s", "train_samples_per_s", "wall_time_s")
@@ -97,7 +103,6 @@ class _Deadline:
 def fixed_point_backend(name: str, deadline: _Deadline):
     """The registered fixed-point backend ``name`` (a Lava child gets what is left of the
     job's time as its timeout; the job's own alarm bounds the whole job too)."""
-    from spikeport.backends.base import get_backend
 
     return get_backend(name, timeout=deadline.remaining())
 
@@ -113,8 +118,6 @@ def add_ops(total: dict, ops: dict) -> None:
 def learning_energy(fixed, ops: dict, samples: int, profiles: list[dict]) -> dict:
     """Per profile: the learning phase's dynamic energy (range) from summed op counts, or the
     mapper's refusal."""
-    from spikeport.hw_profiles.energy import phase_energy
-    from spikeport.hw_profiles.mapping import map_network
 
     out = {}
     for prof in profiles:
@@ -140,7 +143,6 @@ def _run_fixed_point(config: dict, net, backend) -> tuple[dict, list, dict]:
     from spikeport.models.inputs import load_split
     from spikeport.models.weights import initial_weights
     from spikeport.training.fixed import FixedLearner
-    from spikeport.training.loop import run_epochs
 
     ds, data_dir = config["dataset"], config["data_dir"]
     fixed = quantize(net, initial_weights(net), QuantizeOptions(**config["quantize"]))
@@ -170,7 +172,6 @@ def _run_fixed_point(config: dict, net, backend) -> tuple[dict, list, dict]:
 
 def run_job(config: dict, deadline: _Deadline | None = None) -> dict:
     """Run one job; returns ``{"metrics", "history", "details"}`` (raises on failure)."""
-    from spikeport.sweep.config import JOB_SCHEMA, point_network
 
     if config.get("schema") != JOB_SCHEMA:
         raise SpecError(f"job config: schema = {config.get('schema')!r}; allowed: "
@@ -178,7 +179,6 @@ def run_job(config: dict, deadline: _Deadline | None = None) -> dict:
     net = point_network(config)
     deadline = deadline or _Deadline(None)
     backend = config["backend"]
-    from spikeport.backends.base import backend_names
 
     if backend in backend_names("float"):
         metrics, history, details = _run_brian2(config, net)
@@ -256,7 +256,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("result")
     ap.add_argument("--timeout", type=float, default=None)
     args = ap.parse_args(argv)
-    from spikeport.io import atomic_write_json
 
     config = json.loads(Path(args.config).read_text())
     atomic_write_json(Path(args.result), execute_job(config, args.timeout))

@@ -24,7 +24,9 @@ import numpy as np
 import yaml
 
 from spikeport.errors import DataError, SpecError
-from spikeport.io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from spikeport.hw_profiles.ranges import fmt_range
+from spikeport.io import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json_object
+from spikeport.paths import relative_paths  # reports carry no absolute paths
 from spikeport.sweep.execute import PLAN, read_result, result_path
 
 ACCURACY_FIRST = ("val_accuracy", "test_accuracy", "best_val_accuracy",
@@ -55,7 +57,6 @@ def _pool(values: list) -> dict:
 
 def load_results(out: str | Path) -> tuple[dict, dict]:
     """(plan from ``sweep.json``, job id -> result) for the jobs of the plan."""
-    from spikeport.io import read_json_object
 
     out = Path(out)
     if not (out / PLAN).exists():
@@ -130,7 +131,6 @@ def _value_label(v) -> str:
 
 def fmt_metric(name: str, agg: dict | None, spread: bool = True) -> str:
     """``87.3 ± 1.2%`` for accuracies, ``1.2–3.4 mJ`` for energy ranges, ``x ± s`` else."""
-    from spikeport.hw_profiles.ranges import fmt_range
 
     if agg is None:
         return "–"
@@ -303,7 +303,6 @@ def sweep_report(out: str | Path, x: str | None = None, y: str | None = None,
         plot_heatmap(plotted, x, y, plot_metrics, title, path)
         report["heatmap"] = {"png": str(path), "x": x, "y": y, "metrics": plot_metrics,
                              "where": {k: v for k, v in fixed.items()}}
-    from spikeport.paths import relative_paths  # reports carry no absolute paths
 
     atomic_write_json(out / "report.json", relative_paths(report, out))
     atomic_write_text(out / "report.md", format_report(relative_paths(report, out)) + "\n")

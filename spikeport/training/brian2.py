@@ -30,6 +30,7 @@ from spikeport.models.artefact import (
 )
 from spikeport.models.inputs import default_dataset, encode_batch, load_split
 from spikeport.models.readout import predict
+from spikeport.models.rules import NACA, STDP, SupervisedSTDP
 from spikeport.models.spec import Network
 from spikeport.provenance import provenance
 from spikeport.training.loop import best_epoch, epoch_batch, run_epochs
@@ -65,7 +66,6 @@ def scheduled(net: Network, eta_decay: float, epoch: int) -> Network:
     ``eta_decay**(epoch − 1)`` — supervised STDP's and NACA's ``eta``, STDP's ``a_plus`` and
     ``a_minus``. SBP's f is a ratio to the output synapses' change, which the decay already
     scales, and homeostasis regulates rather than learns: neither changes."""
-    from spikeport.models.rules import NACA, STDP, SupervisedSTDP
 
     k = float(eta_decay) ** (epoch - 1)
     if k == 1.0:

@@ -55,6 +55,7 @@ from pathlib import Path
 
 import numpy as np
 
+from spikeport import seeds
 from spikeport.analysis import metrics as M
 from spikeport.analysis.compare_report import (
     BACKENDS,
@@ -73,10 +74,16 @@ from spikeport.analysis.gates import (
     parse_gates,
     parse_int_list,
 )
+from spikeport.analysis.neurobench import neurobench_report
 from spikeport.backends.base import backend_names, get_backend
+from spikeport.backends.brian2.targets import resolve_target
 from spikeport.converters.quantized_reference import quantized_reference
 from spikeport.errors import BackendError, DataError, SpecError
+from spikeport.flow.fixed import FixedNetwork
 from spikeport.io import atomic_write_json, atomic_write_text
+from spikeport.models.rules import SBP
+from spikeport.paths import relative_paths  # reports carry no absolute paths
+from spikeport.provenance import provenance
 from spikeport.workflows.compare_runs import (  # noqa: F401  (tests reach them through here)
     LearnRun,
     Recording,
@@ -132,8 +139,6 @@ def _checkpoints(n: int, k: int) -> list[int]:
 def _provenance(net, fixed, opts, target: str, source) -> dict:
     from importlib import metadata
 
-    from spikeport import seeds
-    from spikeport.provenance import provenance
 
     try:
         lava_version = metadata.version("lava-nc")
@@ -213,10 +218,8 @@ def compare(source: str | Path, out: str | Path, options: CompareOptions | None 
     Returns the report (also in ``compare.json``); ``report["passed"]`` is False when a gate
     failed.
     """
-    from spikeport.backends.brian2.targets import resolve_target
     from spikeport.converters.quantize import QuantizeOptions, quantize
     from spikeport.converters.run_folder import convert
-    from spikeport.flow.fixed import FixedNetwork
     from spikeport.models.artefact import load_source, training_classes
     from spikeport.models.inputs import load_batch, sample_facts
 
@@ -227,7 +230,6 @@ def compare(source: str | Path, out: str | Path, options: CompareOptions | None 
     out = Path(out)
     t_start = time.perf_counter()
 
-    from spikeport.models.rules import SBP
 
     art = load_source(source)
     net = art.net
@@ -333,7 +335,6 @@ def compare(source: str | Path, out: str | Path, options: CompareOptions | None 
         report["learn_skipped"] = ("--no-learn" if not opts.learn else
                                    "no projection of this network learns on the fixed point")
     # NeuroBench names and definitions, per sample, for the fixed-point inference (issue 23)
-    from spikeport.analysis.neurobench import neurobench_report
 
     report["neurobench"] = neurobench_report(fixed, infer_recs["fixed"].spikes, test.inputs,
                                              infer["accuracy"].get("fixed"))
@@ -345,7 +346,6 @@ def compare(source: str | Path, out: str | Path, options: CompareOptions | None 
 
     _write_arrays(out, test, train, infer_recs, learn_runs)
     _plots(out, report, net, test, train, infer_recs, learn_runs, opts)
-    from spikeport.paths import relative_paths  # reports carry no absolute paths
 
     atomic_write_json(out / "compare.json", relative_paths(report, out))
     atomic_write_text(out / "compare.md", format_compare(relative_paths(report, out)) + "\n")
@@ -489,7 +489,6 @@ def _sweep(kind, values, source, out, net, qopts, main_fixed, runner, test, trai
     re-quantized network, against the shared float reference. The value the main comparison
     used is not run again: its row reuses the main runs (``"reused": true``)."""
     from spikeport.converters.run_folder import convert
-    from spikeport.flow.fixed import FixedNetwork
 
     fname, _, what = SWEEPS[kind]
     pops = [p.name for p in net.populations]

@@ -27,6 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
+from spikeport.analysis.neurobench import (
+    format_neurobench,
+    neurobench_report,
+    syn_ops_from_counters,
+)
 from spikeport.backends.base import backend_names, get_backend
 from spikeport.converters.run_folder import (
     FIXED,
@@ -36,6 +41,7 @@ from spikeport.converters.run_folder import (
     load_fixed,
 )
 from spikeport.errors import DataError
+from spikeport.hw_profiles.energy_report import energy_digest, format_energy_digest
 from spikeport.io import (
     atomic_replace_dir,
     atomic_savez,
@@ -47,6 +53,7 @@ from spikeport.io import (
 from spikeport.models.artefact import is_artefact, load_artefact, read_classes
 from spikeport.models.spec import load_spec
 from spikeport.paths import relative_paths
+from spikeport.workflows.energy import write_energy
 from spikeport.workflows.simulate import format_summary, run_simulate
 
 
@@ -108,7 +115,6 @@ def run_fixed(out: str | Path, learn: bool = False, samples: int | None = 100,
         pred = predict(net, result)
         key = "accuracy_while_learning" if learn else "accuracy"
         summary[key] = float((pred == batch.labels).mean())
-    from spikeport.analysis.neurobench import neurobench_report, syn_ops_from_counters
 
     summary["neurobench"] = neurobench_report(  # NeuroBench names, per sample (issue 23)
         fixed, result.spikes, batch.inputs,
@@ -187,8 +193,6 @@ def deploy(source: str | Path, out: str | Path, epochs: int = 8, samples: int = 
     summary["spike_count_correlation"] = {
         p: float(np.corrcoef(ref.counts(p).ravel(), fixed_res.counts(p).ravel())[0, 1])
         for p in ref.spikes if ref.counts(p).std() > 0 and fixed_res.counts(p).std() > 0}
-    from spikeport.hw_profiles.energy_report import energy_digest
-    from spikeport.workflows.energy import write_energy
 
     summary["energy"] = energy_digest(write_energy(out, data_dir=data_dir, backend=backend))
     atomic_write_json(out / "deploy.json", relative_paths(summary, out))
@@ -202,7 +206,6 @@ BACKEND_TITLES = {"lava": "Lava fixed_pt",
 
 def format_run(s: dict) -> str:
     """``{backend}_{mode}.md``: a run's summary with its NeuroBench metrics."""
-    from spikeport.analysis.neurobench import format_neurobench
 
     where = {"lava": "Lava (Loihi2SimCfg fixed_pt)",
              "emulator": "the bit-exact emulator"}.get(s["backend"], s["backend"])
@@ -240,12 +243,10 @@ def format_deploy(s: dict) -> str:
     lines += ["", f"{s['backend']}: {s['fixed']['steps_per_s']:.0f} steps/s; total "
               f"{s['wall_time_s']:.0f} s."]
     if s["fixed"].get("neurobench"):
-        from spikeport.analysis.neurobench import format_neurobench
 
         lines += ["", f"## NeuroBench metrics ({s['backend']} inference)", "",
                   format_neurobench(s["fixed"]["neurobench"])]
     if s.get("energy"):
-        from spikeport.hw_profiles.energy_report import format_energy_digest
 
         lines += ["", "## Energy on chip profiles (inference above; learning after `spikeport "
                   "run OUT --learn` and `spikeport energy OUT`)", "",

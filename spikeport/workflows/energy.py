@@ -7,6 +7,7 @@ from pathlib import Path
 
 from spikeport.errors import DataError, SpecError, SpikeportError
 from spikeport.flow.summary import read_run_summary
+from spikeport.hw_profiles import baselines as bl
 from spikeport.hw_profiles.energy import (
     PHASES,
     RUN_BACKENDS,
@@ -18,7 +19,14 @@ from spikeport.hw_profiles.energy import (
 from spikeport.hw_profiles.energy_report import format_energy, plot_energy
 from spikeport.hw_profiles.mapping import load_network
 from spikeport.hw_profiles.profile import Profile, load_profile
-from spikeport.io import check_complete, read_json_object
+from spikeport.hw_profiles.sanafe import import_sanafe, write_second_opinion
+from spikeport.io import (
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_text,
+    check_complete,
+    read_json_object,
+)
 from spikeport.paths import relative_paths
 
 
@@ -31,16 +39,13 @@ def run_energy(out, profiles=("loihi1", "loihi2"), *, second_opinion: str | None
     its result under ``report["second_opinion"]`` and its Markdown under
     ``report["second_opinion_markdown"]``."""
     if second_opinion not in (None, "sanafe"):
-        from spikeport.errors import DataError
 
         raise DataError(f"second_opinion = {second_opinion!r}; allowed: sanafe")
     if second_opinion == "sanafe":
-        from spikeport.hw_profiles.sanafe import import_sanafe
 
         import_sanafe()
     report = write_energy(out, profiles=tuple(profiles), **options)
     if second_opinion == "sanafe":
-        from spikeport.hw_profiles.sanafe import write_second_opinion
 
         second = write_second_opinion(out, report, backend=options.get("backend"),
                                       connections=sanafe_connections, samples=sanafe_samples,
@@ -106,7 +111,6 @@ def energy_report(run_dir, profiles=("loihi1", "loihi2"), baselines: bool = True
     curve. With ``baselines``: the backprop MLP trained to the same threshold on the same
     data (compute only), the measured GPU (whole device), the papers' cost metric, and the
     like-for-like comparisons."""
-    from spikeport.hw_profiles import baselines as bl
 
     run_dir = Path(run_dir)
     found = _run_summaries(run_dir, backend)
@@ -275,7 +279,6 @@ def mlp_shape(net) -> tuple[int, int, int, int] | None:
 def write_energy(run_dir, profiles=("loihi1", "loihi2"), **kwargs) -> dict:
     """:func:`energy_report` of a run directory, written next to its runs as ``energy.json``,
     ``energy.md`` and ``energy.png`` (atomically); returns the report with ``files``."""
-    from spikeport.io import atomic_write_bytes, atomic_write_json, atomic_write_text
 
     run_dir = Path(run_dir)
     report = energy_report(run_dir, profiles=profiles, **kwargs)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from spikeport.backends.brian2.targets import resolve_target
 from spikeport.models.artefact import load_artefact
 
 
@@ -18,7 +19,6 @@ def evaluate(artefact: str | Path, dataset: str | None = None, data_dir: str | N
     """Score ``artefact`` on ``samples`` samples (default all) of ``split`` ("all": the whole
     file) of a dataset folder, or on a spike file."""
     from spikeport.backends.brian2.sim import simulate
-    from spikeport.backends.brian2.targets import resolve_target
     from spikeport.models.inputs import default_dataset, load_batch, sample_facts
     from spikeport.models.readout import predict
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from spikeport.backends.base import get_backend
+from spikeport.converters.nir.common import REPORT
 from spikeport.flow.batch import Batch
 from spikeport.io import atomic_write_json
 
@@ -61,7 +62,6 @@ def import_and_probe(nir_file, out, probe: bool = True, **options) -> dict:
     """:func:`~spikeport.converters.nir.import_nir_to`, then (``probe``) :func:`probe_network`
     on what it wrote; the report (and ``OUT/nir_import.json``) gets ``probe``."""
     from spikeport.converters.nir import import_nir_to
-    from spikeport.converters.nir.common import REPORT
     from spikeport.models.artefact import load_source
 
     report = import_nir_to(nir_file, out, **options)

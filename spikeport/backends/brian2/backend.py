@@ -4,6 +4,9 @@ object with ``net``, ``weights`` and ``thresholds``."""
 
 from __future__ import annotations
 
+from spikeport.backends.brian2.targets import resolve_target
+from spikeport.flow.result import RunResult
+
 
 class Brian2Backend:
     """``get_backend("brian2", target="cython")``: one Brian2 ``run()`` per batch."""
@@ -12,14 +15,12 @@ class Brian2Backend:
     precision = "float"
 
     def __init__(self, target: str = "auto", timeout: float | None = None):
-        from spikeport.backends.brian2.targets import resolve_target
 
         self.target = resolve_target(target)
 
     def run(self, model, batch, *, learn: bool = False, record_weights: bool = False,
             progress: bool = False):
         from spikeport.backends.brian2.sim import simulate
-        from spikeport.flow.result import RunResult
 
         r = simulate(model.net, batch.inputs, model.weights,
                      batch.teacher if learn else None, target=self.target, progress=progress,

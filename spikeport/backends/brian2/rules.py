@@ -89,6 +89,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from spikeport.errors import SpecError
+from spikeport.kernels.naca import dopamine, rule_ni
 from spikeport.models.rules import NACA, SBP, STDP, SupervisedSTDP
 from spikeport.models.spec import Network, sbp_source
 
@@ -256,7 +257,6 @@ def sample_tables(net: Network, learn: bool, n_samples: int, labels: np.ndarray 
     * ``taught_<pop>``: 1 where a neuron of ``pop`` receives teaching spikes in the sample
       (for supervised STDP with ``gate: taught``).
     """
-    from spikeport.kernels.naca import dopamine, rule_ni
 
     tables: dict[str, np.ndarray] = {}
     if not learn:
