@@ -49,7 +49,7 @@ def test_no_absolute_paths_in_any_report(run_dir):
         assert not has_absolute_path(text), (p.name, re.findall(r"\s/\S+/\S+", text)[:3])
     # what the reports point to is relative to the folder and still readable
     summary = json.loads((run_dir / "emulator_learn.json").read_text())
-    assert summary["fixed_network"] == "fixed" and summary["learned_network"] == "fixed_learned"
+    assert summary["fixed_network"] == "fixed" and summary["learned_network"] == "emulator_learned"
 
 
 def test_relative_text():
