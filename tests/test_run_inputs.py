@@ -139,13 +139,14 @@ def test_deploy_and_compare_take_a_spike_file(converted, tmp_path, capsys):
                      tmp_path / "in.npz", "--no-progress")
     assert code == 0
     s = json.loads((tmp_path / "dep" / "deploy.json").read_text())
-    assert (s["samples"], s["split"], s["dataset"]) == (3, "file", str(tmp_path / "in.npz"))
+    # reports name files relative to their folder (no absolute paths, issue 23)
+    assert (s["samples"], s["split"], s["dataset"]) == (3, "file", "../in.npz")
     np.testing.assert_array_equal(load_npz(tmp_path / "dep" / "emulator_infer.npz")
                                   ["input/pixels"], spikes)
     code, _, _ = cli(capsys, "compare", art, "-o", tmp_path / "cmp", "--spikes",
                      tmp_path / "in.npz", "--no-learn", "--no-progress", "--target", "numpy")
     assert code == 0
     r = json.loads((tmp_path / "cmp" / "compare.json").read_text())
-    assert r["samples_from"]["infer"] == {"samples": 3, "dataset": str(tmp_path / "in.npz"),
+    assert r["samples_from"]["infer"] == {"samples": 3, "dataset": "../in.npz",
                                           "split": "file", "split_size": 3,
                                           "sample_ids": [0, 2]}
