@@ -10,7 +10,8 @@ import pytest
 from spikeport.models import zoo
 from spikeport.models.artefact import load_artefact
 from spikeport.models.rules import SBP
-from spikeport.training.brian2 import evaluate, train
+from spikeport.training.brian2 import train
+from spikeport.workflows.evaluate import evaluate
 
 
 def test_zoo_twins():

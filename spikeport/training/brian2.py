@@ -200,19 +200,3 @@ LAST = "last"   # OUT/last: the last epoch's artefact, beside the best one in OU
 def _best_of(out: Path) -> tuple[dict, dict]:
     art = load_artefact(out)
     return art.weights, art.thresholds
-
-
-def evaluate(artefact: str | Path, dataset: str | None = None, data_dir: str | None = None,
-             split: str = "test", samples: int | None = None, target: str = "auto",
-             progress: bool = True, copies: int | str = "auto") -> dict:
-    """`spikeport evaluate`: accuracy of a trained artefact on any dataset folder."""
-    from spikeport.models.inputs import default_dataset
-
-    art = load_artefact(artefact)
-    dataset = dataset or art.metrics.get("dataset") or default_dataset(art.net)
-    target = resolve_target(target)
-    sp = load_split(art.net, dataset, data_dir, split, samples)
-    res = evaluate_weights(art.net, art.weights, art.thresholds, sp, dataset, target, progress,
-                           copies)
-    return {"artefact": str(artefact), "dataset": dataset, "data_dir": data_dir, "split": split,
-            **res}

@@ -29,7 +29,7 @@ def evaluate(artefact: str | Path, dataset: str | None = None, data_dir: str | N
                        classes=art.classes, class_source=f"artefact {artefact}")
     res = simulate(net, batch.inputs, art.weights, teacher=batch.teacher,
                    target=resolve_target(target), progress=progress, learn=False,
-                   thresholds=art.thresholds or None)
+                   thresholds=art.thresholds or None, copies="auto")   # samples side by side
     pred = predict(net, res)
     out = {"artefact": str(artefact), "dataset": batch.dataset, "data_dir": data_dir,
            "split": batch.split}
