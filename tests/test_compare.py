@@ -31,6 +31,7 @@ from spikeport.models.inputs import load_batch
 from spikeport.models.spec import load_spec
 from spikeport.models.weights import initial_weights
 from spikeport.workflows import compare as C
+from spikeport.workflows import compare_runs as R
 
 # the tiny network of the deploy tests, under its own name
 TINY = DEPLOY_TINY.replace("{hidden_extra}", SBP).replace("name: tiny_digits",
@@ -62,16 +63,16 @@ def fixed(net, spec):
 def test_identical_inputs_through_identical_backends_agree_perfectly(net, spec):
     batch = load_batch(net, None, None, "test", 4)
     w = initial_weights(net, spec.parent)
-    first = C._brian2_infer(net, batch, w, {}, "numpy")
-    second = C._brian2_infer(net, batch, w, {}, "numpy")
-    pairs = C._pair_metrics({"fixed": first, "float": second}, ["hidden", "output"], net.dt,
+    first = R._brian2_infer(net, batch, w, {}, "numpy")
+    second = R._brian2_infer(net, batch, w, {}, "numpy")
+    pairs = R._pair_metrics({"fixed": first, "float": second}, ["hidden", "output"], net.dt,
                             0.005, None)["fixed_vs_float"]
     assert first.spikes["hidden"].any()  # something to compare
     for pop, m in pairs.items():
         assert m["match_rate"] == 1.0 and m["van_rossum"] == 0.0, pop
         assert m["coincidence"] == 1.0 and m["identical_samples"] == 1.0
         assert m["first_diff"] is None and m["cosine"] == pytest.approx(1.0)
-    acc, agree = C._classify(net, {"fixed": first, "float": second}, batch.labels)
+    acc, agree = R._classify(net, {"fixed": first, "float": second}, batch.labels)
     assert agree == {"fixed_vs_float": 1.0} and acc["fixed"] == acc["float"]
 
 
@@ -178,8 +179,8 @@ def test_chunked_brian2_learning_equals_one_run(net, spec, fixed):
     batch = load_batch(net, None, None, "train", 4)
     w = initial_weights(net, spec.parent)
     plastic = ["pixels->hidden", "hidden->output"]
-    one = C._brian2_learn(net, batch, w, {}, "numpy", [0, 4], plastic)
-    chunked = C._brian2_learn(net, batch, w, {}, "numpy", [0, 1, 3, 4], plastic)
+    one = R._brian2_learn(net, batch, w, {}, "numpy", [0, 4], plastic)
+    chunked = R._brian2_learn(net, batch, w, {}, "numpy", [0, 1, 3, 4], plastic)
     assert chunked.checkpoints == [0, 1, 3, 4]
     for p in plastic:
         assert chunked.trajectory[p].shape == (4,) + w[p].shape
@@ -362,9 +363,9 @@ def test_emulator_backend_gives_lava_spikes_and_full_trajectories(net, lava_run)
     test = load_batch(net, None, None, "test", 4)
     train = load_batch(net, None, None, "train", 4)
     assert np.array_equal(test.inputs["pixels"], data["infer/input/pixels"])
-    rec = C._fixed_infer(runner, fixed, test)
+    rec = R._fixed_infer(runner, fixed, test)
     plastic = ["pixels->hidden", "hidden->output"]
-    run = C._fixed_learn(runner, fixed, train, [0, 2, 4], plastic)
+    run = R._fixed_learn(runner, fixed, train, [0, 2, 4], plastic)
     for pop in ("hidden", "output"):
         assert np.array_equal(rec.spikes[pop], data[f"infer/fixed/{pop}"])
         assert np.array_equal(run.recording.spikes[pop], data[f"learn/fixed/{pop}"])

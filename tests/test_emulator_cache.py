@@ -20,7 +20,7 @@ import json, time
 import numpy as np
 t0 = time.perf_counter()
 from spikeport.converters.lava_rules import RulePlan
-from spikeport.converters.quantize import FixedNetwork, FixedPopulation, FixedProjection
+from spikeport.flow.fixed import FixedNetwork, FixedPopulation, FixedProjection
 from spikeport.backends.emulator import engine, run_emulator
 from spikeport.backends.emulator.jit import cache_dir
 plan = RulePlan(kind="stdp", t_epoch=1, post="2F",

@@ -59,11 +59,10 @@ from spikeport.converters.lava_rules import (
     teacher_j_max,
 )
 from spikeport.errors import BackendError, SpecError
-from spikeport.flow.fixed import (  # noqa: F401  (the quantizer's product, re-exported)
+from spikeport.flow.fixed import (
     INIT_RANGE,
     LEARN_RANGE,
     MANT_MAX,
-    SCHEMA,
     VTH_MAX,
     WEIGHT_EXP_RANGE,
     FixedNetwork,

@@ -28,14 +28,9 @@ import inspect
 import os
 
 from spikeport.data import events
-from spikeport.data.base import (  # noqa: F401  (the record, re-exported with its table)
-    SPLITS,
+from spikeport.data.base import (
     Dataset,
     check_split,
-    default_data_dir,
-    make_dataset,
-    repo_root,
-    split_slices,
 )
 from spikeport.data.digits import load_digits
 from spikeport.data.mnist import load_mnist

@@ -84,7 +84,7 @@ from spikeport.io import atomic_write_json, atomic_write_text
 from spikeport.models.rules import SBP
 from spikeport.paths import relative_paths  # reports carry no absolute paths
 from spikeport.provenance import provenance
-from spikeport.workflows.compare_runs import (  # noqa: F401  (tests reach them through here)
+from spikeport.workflows.compare_runs import (
     LearnRun,
     Recording,
     _brian2_infer,
@@ -93,7 +93,6 @@ from spikeport.workflows.compare_runs import (  # noqa: F401  (tests reach them 
     _fixed_infer,
     _fixed_learn,
     _pair_metrics,
-    _slice,
 )
 
 
