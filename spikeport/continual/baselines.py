@@ -204,12 +204,12 @@ class ChipLearner(SpikingLearner):
         self.profiles = tuple(profiles)
 
     def train_epoch(self, split: Split, task: int, epoch: int) -> None:
-        from spikeport.sweep.jobs import add_ops
+        from spikeport.flow.ops import OpCounts
 
         batch = self._train_batch(split, task, epoch)
         res = self.backend.run(self.fixed, batch, learn=True)
         self.fixed = self.fixed.with_learned(weights=res.weights, thresholds=res.thresholds)
-        add_ops(self.ops, res.ops)
+        self.ops = (OpCounts.from_json(self.ops) + res.ops).to_json()
         self._count(split, res)
 
     def scores(self, split: Split) -> np.ndarray:

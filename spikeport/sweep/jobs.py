@@ -107,14 +107,6 @@ def fixed_point_backend(name: str, deadline: _Deadline):
     return get_backend(name, timeout=deadline.remaining())
 
 
-def add_ops(total: dict, ops: dict) -> None:
-    """Sum op counters (component -> counter -> int) into ``total`` in place."""
-    for comp, counters in ops.items():
-        acc = total.setdefault(comp, {})
-        for k, v in counters.items():
-            acc[k] = acc.get(k, 0) + int(v)
-
-
 def learning_energy(fixed, ops: dict, samples: int, profiles: list[dict]) -> dict:
     """Per profile: the learning phase's dynamic energy (range) from summed op counts, or the
     mapper's refusal."""
@@ -152,9 +144,10 @@ def _run_fixed_point(config: dict, net, backend) -> tuple[dict, list, dict]:
              for s in ("val", "test")}
     learner = FixedLearner(net, fixed, ds, backend)
     history = run_epochs(learner, train_split, evals, config["epochs"], evaluate_initial=False)
-    ops: dict = {}
-    for row in history:
-        add_ops(ops, row.pop("learning_ops"))
+    from spikeport.flow.ops import OpCounts
+
+    ops = sum((OpCounts.from_json(row.pop("learning_ops")) for row in history),
+              OpCounts()).to_json()
     wall = sum(row["train_time_s"] for row in history)
     n_train = len(train_split.y)
     metrics = _epoch_metrics(history)
