@@ -35,7 +35,7 @@ from spikeport import seeds
 from spikeport.data.registry import load_dataset
 from spikeport.errors import DataError, SpecError
 from spikeport.flow.batch import Split
-from spikeport.training.loop import run_epochs
+from spikeport.training.loop import progress_bar, run_epochs
 
 # sub-stream key of everything the continual protocol draws (task order, shuffles, spikes)
 CONTINUAL_KEY = seeds.name_key("spikeport.continual")
@@ -207,7 +207,7 @@ def run_protocol(learner, splits: Splits, cfg: ProtocolConfig, evaluate_on: str 
     pool = splits.test if evaluate_on == "test" else splits.val
     limit = cfg.test_per_class if evaluate_on == "test" else cfg.val_per_class
     t0 = time.perf_counter()
-    bar = _bar(progress, T, learner.name)
+    bar = progress_bar(progress, T, 0, learner.name, unit="task", leave=False)
     early = cfg.early_stop
     stop = (lambda row: row["val_accuracy"] >= early) if early is not None else None
     try:
@@ -256,9 +256,3 @@ class _TaskLearner:
     def evaluate(self, split: Split) -> dict:
         return {"accuracy": float(np.mean(self.learner.predict(split, self.seen) == split.y))}
 
-
-def _bar(enabled: bool, total: int, desc: str):
-    if not enabled:
-        return None
-    from tqdm import tqdm
-    return tqdm(total=total, desc=desc, unit="task", leave=False)

@@ -85,7 +85,7 @@ def run_epochs(learner, train: Split, evals: dict[str, Split], epochs: int,
         history.append({"epoch": 0, **evaluation_row(learner, evals, rates=False)})
         learner_save(learner, history)
     done = history[-1]["epoch"] if history else 0
-    bar = _bar(progress, epochs, done, desc)
+    bar = progress_bar(progress, epochs, done, desc)
     try:
         for epoch in range(done + 1, epochs + 1):
             t0 = time.perf_counter()
@@ -127,9 +127,12 @@ def learner_save(learner, history: list[dict]) -> None:
         save(history)
 
 
-def _bar(enabled: bool, total: int, initial: int, desc: str):
+def progress_bar(enabled: bool, total: int, initial: int, desc: str, unit: str = "epoch",
+                 leave: bool = True):
+    """A tqdm bar (or None when progress is off); tqdm is imported only when shown."""
     if not enabled:
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, initial=min(max(initial, 0), total), desc=desc, unit="epoch")
+    return tqdm(total=total, initial=min(max(initial, 0), total), desc=desc, unit=unit,
+                leave=leave)
